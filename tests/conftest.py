@@ -1,0 +1,59 @@
+"""Shared fixtures: every test gets its own cache, reports folder and model catalog copy."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """Fresh response cache and reports folder; no run directory inherited from outside."""
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("WORKBENCH_REPORTS", str(tmp_path / "reports"))
+    monkeypatch.delenv("WORKBENCH_RUN_DIR", raising=False)
+    monkeypatch.delenv("WORKBENCH_HEADLESS", raising=False)
+    return tmp_path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def datasets_copy(tmp_path, monkeypatch):
+    """A private copy of datasets/ (WORKBENCH_DATASETS) that a test may extend or break."""
+    target = tmp_path / "datasets"
+    shutil.copytree(ROOT / "datasets", target)
+    monkeypatch.setenv("WORKBENCH_DATASETS", str(target))
+    return target
+
+
+def add_catalog_entry(datasets_dir: Path, **entry) -> None:
+    path = datasets_dir / "models.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["models"].append(entry)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def fake_model_entry(model_id: str, base_url: str, **extra) -> dict:
+    """A catalog entry for the FakeOpenAIServer test double."""
+    return {
+        "id": model_id,
+        "provider": "openai",
+        "kind": "chat",
+        "model": "fake-model",
+        "base_url": base_url,
+        "licence": "test double",
+        "price_per_1m_input": 1.0,
+        "price_per_1m_output": 2.0,
+        **extra,
+    }

@@ -1,0 +1,233 @@
+"""workbench.llm: providers, generate_many, retries, timeouts, cache behaviour."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import add_catalog_entry, fake_model_entry, free_port
+from fake_openai import FakeOpenAIServer
+
+from workbench import llm
+from workbench.cache import ResponseCache
+from workbench.llm import Request, generate_many
+
+QUICK = {"backoff_base": 0.01, "backoff_cap": 2.0}
+
+
+def _requests(n: int, **kw) -> list[Request]:
+    return [Request.from_prompt(f"question {i}", max_tokens=8, **kw) for i in range(n)]
+
+
+@pytest.fixture
+def fake(datasets_copy):
+    with FakeOpenAIServer() as server:
+        add_catalog_entry(datasets_copy, **fake_model_entry("fake", server.base_url))
+        yield server
+
+
+def test_http_provider_returns_text_usage_cost_and_ttft(fake):
+    [resp] = generate_many("fake", _requests(1), progress=False)
+    assert resp.ok, resp.error
+    assert resp.text == "echo: question 0"
+    assert resp.prompt_tokens == 7 and resp.completion_tokens == 3
+    assert resp.cost_usd == pytest.approx((7 * 1.0 + 3 * 2.0) / 1e6)
+    assert resp.ttft_s is not None and 0 < resp.ttft_s <= resp.latency_s
+    assert fake.requests[0]["stream"] is True
+
+
+def test_results_keep_request_order_under_concurrency(fake):
+    reqs = _requests(12)
+    out = generate_many("fake", reqs, concurrency=6, progress=False)
+    assert [r.text for r in out] == [f"echo: question {i}" for i in range(12)]
+
+
+def test_second_run_comes_from_cache_and_repeat_index_is_part_of_the_key(fake):
+    reqs = _requests(3)
+    generate_many("fake", reqs, progress=False)
+    again = generate_many("fake", reqs, progress=False)
+    assert all(r.cached for r in again) and len(fake.requests) == 3
+    generate_many("fake", _requests(3, repeat=1), progress=False)
+    assert len(fake.requests) == 6
+
+
+def test_every_generation_parameter_changes_the_cache_key(fake):
+    base = Request.from_prompt("q", max_tokens=8)
+    variants = [
+        Request.from_prompt("q", max_tokens=9),
+        Request.from_prompt("q", max_tokens=8, temperature=0.5),
+        Request.from_prompt("q", max_tokens=8, top_p=0.9),
+        Request.from_prompt("q", max_tokens=8, stop=["x"]),
+        Request.from_prompt("q", max_tokens=8, seed=1),
+        Request.from_prompt("q", max_tokens=8, system="be brief"),
+    ]
+    generate_many("fake", [base], progress=False)
+    for v in variants:
+        assert not generate_many("fake", [v], progress=False)[0].cached
+
+
+def test_429_is_retried_after_retry_after_seconds(fake):
+    fake.script = ["429:1"]
+    started = time.perf_counter()
+    [resp] = generate_many("fake", _requests(1), progress=False, **QUICK)
+    assert resp.ok and resp.attempts == 2
+    assert time.perf_counter() - started >= 1.0  # honoured, despite a 10 ms backoff base
+
+
+def test_500_is_retried_with_backoff_then_succeeds(fake):
+    fake.script = ["500", "500"]
+    [resp] = generate_many("fake", _requests(1), progress=False, **QUICK)
+    assert resp.ok and resp.attempts == 3 and len(fake.requests) == 3
+
+
+def test_persistent_500_surfaces_a_clear_error_and_is_not_cached(fake):
+    fake.default = "500"
+    cache = ResponseCache(Path(os.environ["WORKBENCH_CACHE_DIR"]) / "c.sqlite")
+    [resp] = generate_many("fake", _requests(1), progress=False, max_retries=2, cache=cache, **QUICK)
+    assert not resp.ok and resp.attempts == 3
+    assert "HTTP 500" in resp.error and fake.base_url in resp.error and "fake" in resp.error
+    assert len(cache) == 0
+    fake.default = "ok"
+    [again] = generate_many("fake", _requests(1), progress=False, cache=cache)
+    assert again.ok and not again.cached and len(cache) == 1
+
+
+def test_hanging_server_times_out_per_request(fake):
+    fake.script = ["hang:3", "hang:3"]
+    started = time.perf_counter()
+    [resp] = generate_many("fake", _requests(1), progress=False, timeout=0.5, max_retries=1, **QUICK)
+    assert not resp.ok and "0.5s" in resp.error and resp.attempts == 2
+    assert time.perf_counter() - started < 2.9
+
+
+def test_refused_connection_is_a_clear_error(datasets_copy):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    add_catalog_entry(datasets_copy, **fake_model_entry("nobody", url))
+    [resp] = generate_many("nobody", _requests(1), progress=False, max_retries=1, **QUICK)
+    assert not resp.ok and "cannot connect" in resp.error and url in resp.error
+
+
+def test_one_failure_does_not_lose_the_other_results(fake):
+    fake.script = ["500"] * 4  # the first request exhausts its retries
+    out = generate_many("fake", _requests(4), concurrency=1, max_retries=3, progress=False, **QUICK)
+    assert sum(r.ok for r in out) == 3 and sum(not r.ok for r in out) == 1
+
+
+def test_unknown_model_id_names_it_and_lists_known_ids():
+    with pytest.raises(ValueError, match=r"unknown model id 'no-such-model'.*smollm2-135m-instruct"):
+        generate_many("no-such-model", _requests(1))
+
+
+def test_missing_api_key_is_reported_before_any_call(datasets_copy, monkeypatch):
+    monkeypatch.delenv("WB_TEST_KEY", raising=False)
+    add_catalog_entry(
+        datasets_copy, **fake_model_entry("keyed", "http://127.0.0.1:9/v1", api_key_env="WB_TEST_KEY")
+    )
+    with pytest.raises(llm.ProviderError, match="WB_TEST_KEY"):
+        generate_many("keyed", _requests(1))
+
+
+def test_kill_9_keeps_completed_calls_and_rerun_resumes(tmp_path, datasets_copy):
+    """A run killed mid-way keeps every completed call; the re-run takes them from the cache."""
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "fake_openai.py"), "0.15"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        base_url = server.stdout.readline().strip()
+        add_catalog_entry(datasets_copy, **fake_model_entry("slow", base_url))
+        db = tmp_path / "kill.sqlite"
+        script = (
+            "import sys; sys.path.insert(0, %r)\n"
+            "from workbench.llm import Request, generate_many\n"
+            "from workbench.cache import ResponseCache\n"
+            "reqs = [Request.from_prompt(f'q{i}', max_tokens=4) for i in range(200)]\n"
+            "generate_many('slow', reqs, concurrency=1, cache=ResponseCache(%r), progress=False)\n"
+        ) % (str(Path(__file__).parents[1]), str(db))
+        worker = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy())
+        deadline = time.time() + 60
+        done = 0
+        while time.time() < deadline and done < 5:
+            time.sleep(0.2)
+            if db.exists():
+                try:
+                    done = sqlite3.connect(db).execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+                except sqlite3.OperationalError:
+                    done = 0
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        assert done >= 5, "the worker did not complete calls in time"
+        kept = sqlite3.connect(db).execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+        assert 5 <= kept < 200
+        reqs = [Request.from_prompt(f"q{i}", max_tokens=4) for i in range(kept)]
+        out = generate_many("slow", reqs, cache=ResponseCache(db), progress=False)
+        assert all(r.cached for r in out)
+    finally:
+        server.kill()
+        server.wait()
+
+
+@pytest.mark.slow
+def test_local_transformers_provider_batches_and_counts_tokens():
+    reqs = [Request.from_prompt(f"Say the number {i}.", max_tokens=6) for i in range(5)]
+    out = generate_many("smollm2-135m-instruct", reqs, progress=False)
+    assert all(r.ok for r in out), [r.error for r in out]
+    assert all(r.text and 0 < r.completion_tokens <= 6 for r in out)
+    assert all(r.ttft_s is not None and r.ttft_s < r.latency_s for r in out)
+    assert all(r.finish_reason in ("stop", "length") for r in out)
+    # greedy decoding is deterministic: the same answers again, this time from the cache
+    again = generate_many("smollm2-135m-instruct", reqs, progress=False)
+    assert [r.text for r in again] == [r.text for r in out] and all(r.cached for r in again)
+    uncached = generate_many("smollm2-135m-instruct", reqs[:2], progress=False, cache=False, batch_size=1)
+    assert [r.text for r in uncached] == [r.text for r in out[:2]]
+
+
+@pytest.mark.slow
+def test_local_base_model_stops_at_its_stop_strings():
+    [resp] = generate_many("gemma-3-270m", [Request.from_prompt("Name a colour.", max_tokens=12)], progress=False)
+    assert resp.ok and "\n" not in resp.text and "User:" not in resp.text
+
+
+@pytest.mark.slow
+def test_http_provider_against_a_real_workbench_serve(datasets_copy):
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "workbench"), "serve", "--model", "smollm2-135m-instruct",
+         "--port", str(port), "--device", "cpu"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        add_catalog_entry(datasets_copy, **{
+            **fake_model_entry("served", f"http://127.0.0.1:{port}/v1"),
+            "model": "smollm2-135m-instruct", "price_per_1m_input": 0.0, "price_per_1m_output": 0.0,
+        })
+        _wait_for_port(port, server, 120)
+        reqs = [Request.from_prompt("What is the capital of France?", max_tokens=12)]
+        [resp] = generate_many("served", reqs, progress=False, timeout=60)
+        assert resp.ok, resp.error
+        assert resp.text and resp.completion_tokens and resp.prompt_tokens
+        assert resp.ttft_s is not None and resp.ttft_s <= resp.latency_s
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float) -> None:
+    import urllib.request
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"workbench serve exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"no server on port {port} after {timeout}s")

@@ -1,0 +1,38 @@
+"""workbench: offline, reproducible LLM experimentation behind parameterised notebooks."""
+
+from . import config, data, discovery, metrics, models, plots, stats, tracking, widgets
+from .cache import ResponseCache
+from .data import Task, load_task
+from .llm import Request, Response, generate, generate_many, get_provider
+from .metrics import MetricResult, score
+from .models import get_model, load_catalog
+from .reports import run_notebook
+from .tracking import current as current_run
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MetricResult",
+    "Request",
+    "Response",
+    "ResponseCache",
+    "Task",
+    "config",
+    "current_run",
+    "data",
+    "discovery",
+    "generate",
+    "generate_many",
+    "get_model",
+    "get_provider",
+    "load_catalog",
+    "load_task",
+    "metrics",
+    "models",
+    "plots",
+    "run_notebook",
+    "score",
+    "stats",
+    "tracking",
+    "widgets",
+]

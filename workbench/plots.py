@@ -1,0 +1,42 @@
+"""Matplotlib figures for notebooks (embedded as PNG in reports)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+
+def quality_vs(summary: pd.DataFrame, x: str, xlabel: str, front_col: str, ax=None):
+    """Scatter of quality (with 95 % interval bars) against `x`, Pareto front drawn as a line."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    data = summary.dropna(subset=["quality", x])
+    yerr = [data["quality"] - data["ci_low"], data["ci_high"] - data["quality"]]
+    ax.errorbar(data[x], data["quality"], yerr=yerr, fmt="o", capsize=4, color="#1f77b4", ecolor="#9ecae1")
+    for _, r in data.iterrows():
+        ax.annotate(r["model"], (r[x], r["quality"]), textcoords="offset points", xytext=(6, 6), fontsize=8)
+    front = data[data[front_col]].sort_values(x)
+    if len(front):
+        ax.step(front[x], front["quality"], where="post", color="#d62728", lw=1.5, label="Pareto front")
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("mean quality (0-1), 95 % CI")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def task_heatmap(board: pd.DataFrame, ax=None):
+    """Model x task quality matrix."""
+    pivot = board.pivot(index="model", columns="task", values="quality")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.3 * len(pivot.columns) + 2, 0.6 * len(pivot) + 1.5))
+    im = ax.imshow(pivot.to_numpy(dtype=float), vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(len(pivot.columns)), pivot.columns, rotation=30, ha="right")
+    ax.set_yticks(range(len(pivot.index)), pivot.index)
+    for i in range(len(pivot.index)):
+        for j in range(len(pivot.columns)):
+            v = pivot.iat[i, j]
+            if pd.notna(v):
+                ax.text(j, i, f"{v:.2f}", ha="center", va="center", color="white" if v < 0.6 else "black")
+    ax.figure.colorbar(im, ax=ax, label="quality")
+    return ax

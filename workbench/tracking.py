@@ -1,0 +1,167 @@
+"""Run records: what a notebook run used and measured.
+
+Inside a `workbench run`, the CLI points `WORKBENCH_RUN_DIR` at the run folder being
+written; the notebook's kernel then appends to `tracking.json` there as it goes (so a
+failed run still records what it did), and the CLI folds it into `run.json`. In an
+interactive session the record just lives in memory (`workbench.current_run()`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import config
+
+TRACKING_FILE = "tracking.json"
+
+
+def _empty() -> dict[str, Any]:
+    return {
+        "models": {},
+        "datasets": {},
+        "prompts": {},
+        "metrics": {},
+        "cache": {"hits": 0, "misses": 0},
+        "usage": {"calls": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0},
+    }
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that readers never see a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(config.redact(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
+    os.replace(tmp, path)
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class RunTracker:
+    """Accumulates a run's models, datasets, prompts, metrics, cache and usage figures."""
+
+    def __init__(self, folder: Path | None = None):
+        self.folder = folder
+        self.data = _empty()
+        if folder and (folder / TRACKING_FILE).exists():
+            self.data.update(json.loads((folder / TRACKING_FILE).read_text()))
+
+    def _flush(self) -> None:
+        if self.folder:
+            write_json_atomic(self.folder / TRACKING_FILE, self.data)
+
+    def log_model(self, model_id: str, fingerprint: str = "", **info: Any) -> None:
+        entry = self.data["models"].setdefault(model_id, {})
+        entry.update({"weights_sha256": fingerprint, **info} if fingerprint else info)
+        self._flush()
+
+    def log_dataset(self, path: str | Path, fingerprint: str | None = None) -> str:
+        """Record a dataset file by path (relative to the project) and sha256."""
+        p = Path(path)
+        fingerprint = fingerprint or sha256_file(p)
+        try:
+            key = str(p.resolve().relative_to(config.PROJECT_ROOT))
+        except ValueError:
+            key = str(p)
+        self.data["datasets"][key] = fingerprint
+        self._flush()
+        return fingerprint
+
+    def log_prompt(self, name: str, version: str) -> None:
+        self.data["prompts"][name] = version
+        self._flush()
+
+    def log_metric(self, name: str, value: Any) -> None:
+        self.data["metrics"][name] = value
+        self._flush()
+
+    def log_metrics(self, metrics: dict[str, Any]) -> None:
+        self.data["metrics"].update(metrics)
+        self._flush()
+
+    def record_calls(self, spec, responses, hits: int, misses: int) -> None:
+        """Fold one `generate_many` call into the cache and usage totals."""
+        from .models import weights_fingerprint
+
+        if spec.id not in self.data["models"]:
+            self.data["models"][spec.id] = {
+                "provider": spec.provider,
+                "model": spec.model,
+                "weights_sha256": weights_fingerprint(spec) if spec.is_local else "",
+            }
+        self.data["cache"]["hits"] += hits
+        self.data["cache"]["misses"] += misses
+        usage = self.data["usage"]
+        for r in responses:
+            usage["calls"] += 1
+            if r.error:
+                usage["errors"] += 1
+            elif not r.cached:  # usage is what this run spent; cached answers cost nothing
+                usage["prompt_tokens"] += r.prompt_tokens or 0
+                usage["completion_tokens"] += r.completion_tokens or 0
+                usage["cost_usd"] = round(usage["cost_usd"] + (r.cost_usd or 0.0), 8)
+        self._flush()
+
+
+_current: RunTracker | None = None
+
+
+def current() -> RunTracker:
+    """The tracker of the run this process belongs to."""
+    global _current
+    folder = os.environ.get("WORKBENCH_RUN_DIR")
+    wanted = Path(folder) if folder else None
+    if _current is None or _current.folder != wanted:
+        _current = RunTracker(wanted)
+    return _current
+
+
+def git_state(root: Path | None = None) -> dict[str, Any]:
+    """Commit and dirty flag of the project's git checkout (None when not a checkout)."""
+    root = root or config.PROJECT_ROOT
+
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(
+                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def package_versions() -> dict[str, str]:
+    """Every installed distribution and its version (the environment, reproducibly)."""
+    versions = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            versions[name.lower()] = dist.version
+    return dict(sorted(versions.items()))
+
+
+def environment() -> dict[str, Any]:
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": package_versions(),
+    }

@@ -1,0 +1,50 @@
+"""Interactive helpers for JupyterLab, with a static fallback for headless runs and reports."""
+
+from __future__ import annotations
+
+import html
+import os
+
+import pandas as pd
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return html.escape(str(value))
+
+
+def outputs_table(df: pd.DataFrame, columns: list[str], limit: int = 20) -> str:
+    """An HTML table of model outputs; every cell is escaped (model text is untrusted)."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_cell(row[c])}</td>" for c in columns) + "</tr>"
+        for _, row in df.head(limit).iterrows()
+    )
+    return f"<table class='wb-outputs'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def output_browser(df: pd.DataFrame, columns: list[str] | None = None, limit: int = 20):
+    """Dropdowns over model and task showing answers side by side with references.
+
+    Under `workbench run` (headless) it returns a static, escaped table instead.
+    """
+    from IPython.display import HTML
+
+    columns = columns or ["model", "task", "case_id", "output", "reference", "score"]
+    if os.environ.get("WORKBENCH_HEADLESS"):
+        return HTML(outputs_table(df, columns, limit))
+    import ipywidgets as w
+
+    model = w.Dropdown(options=sorted(df["model"].unique()), description="model")
+    task = w.Dropdown(options=sorted(df["task"].unique()), description="task")
+    out = w.HTML()
+
+    def refresh(*_):
+        sel = df[(df["model"] == model.value) & (df["task"] == task.value)]
+        out.value = outputs_table(sel, columns, limit)
+
+    model.observe(refresh, "value")
+    task.observe(refresh, "value")
+    refresh()
+    return w.VBox([w.HBox([model, task]), out])
