@@ -57,3 +57,22 @@ def fake_model_entry(model_id: str, base_url: str, **extra) -> dict:
         "price_per_1m_output": 2.0,
         **extra,
     }
+
+
+def write_notebook(path: Path, parameters: str, *cells: str) -> Path:
+    """A small notebook with a tagged parameters cell followed by `cells`."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Test notebook"), params]
+    nb.cells += [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path

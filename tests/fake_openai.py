@@ -31,7 +31,7 @@ class FakeOpenAIServer:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with server._lock:
                     server.requests.append(body)
-                    server.headers.append(dict(self.headers))
+                    server.headers.append({k.lower(): v for k, v in self.headers.items()})
                     step = server.script.pop(0) if server.script else server.default
                 kind, _, arg = step.partition(":")
                 if kind == "429":
@@ -56,24 +56,42 @@ class FakeOpenAIServer:
                     "object": "chat.completion",
                     "created": 0,
                     "model": body["model"],
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": text}}],
-                    "usage": {"prompt_tokens": 7, "completion_tokens": len(text.split()),
-                              "total_tokens": 7 + len(text.split())},
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": text},
+                        }
+                    ],
+                    "usage": {
+                        "prompt_tokens": 7,
+                        "completion_tokens": len(text.split()),
+                        "total_tokens": 7 + len(text.split()),
+                    },
                 }
 
             def _stream(self, text, body):
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
-                base = {"id": "fake-1", "object": "chat.completion.chunk", "created": 0,
-                        "model": body["model"]}
+                base = {
+                    "id": "fake-1",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": body["model"],
+                }
                 for word in text.split(" "):
                     chunk = {**base, "choices": [{"index": 0, "delta": {"content": word + " "}}]}
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                final = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-                         "usage": {"prompt_tokens": 7, "completion_tokens": len(text.split()),
-                                   "total_tokens": 7 + len(text.split())}}
+                final = {
+                    **base,
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                    "usage": {
+                        "prompt_tokens": 7,
+                        "completion_tokens": len(text.split()),
+                        "total_tokens": 7 + len(text.split()),
+                    },
+                }
                 self.wfile.write(f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode())
 
             def _error(self, status, message, headers=None):

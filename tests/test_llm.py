@@ -89,7 +89,9 @@ def test_500_is_retried_with_backoff_then_succeeds(fake):
 def test_persistent_500_surfaces_a_clear_error_and_is_not_cached(fake):
     fake.default = "500"
     cache = ResponseCache(Path(os.environ["WORKBENCH_CACHE_DIR"]) / "c.sqlite")
-    [resp] = generate_many("fake", _requests(1), progress=False, max_retries=2, cache=cache, **QUICK)
+    [resp] = generate_many(
+        "fake", _requests(1), progress=False, max_retries=2, cache=cache, **QUICK
+    )
     assert not resp.ok and resp.attempts == 3
     assert "HTTP 500" in resp.error and fake.base_url in resp.error and "fake" in resp.error
     assert len(cache) == 0
@@ -101,7 +103,9 @@ def test_persistent_500_surfaces_a_clear_error_and_is_not_cached(fake):
 def test_hanging_server_times_out_per_request(fake):
     fake.script = ["hang:3", "hang:3"]
     started = time.perf_counter()
-    [resp] = generate_many("fake", _requests(1), progress=False, timeout=0.5, max_retries=1, **QUICK)
+    [resp] = generate_many(
+        "fake", _requests(1), progress=False, timeout=0.5, max_retries=1, **QUICK
+    )
     assert not resp.ok and "0.5s" in resp.error and resp.attempts == 2
     assert time.perf_counter() - started < 2.9
 
@@ -120,14 +124,17 @@ def test_one_failure_does_not_lose_the_other_results(fake):
 
 
 def test_unknown_model_id_names_it_and_lists_known_ids():
-    with pytest.raises(ValueError, match=r"unknown model id 'no-such-model'.*smollm2-135m-instruct"):
+    with pytest.raises(
+        ValueError, match=r"unknown model id 'no-such-model'.*smollm2-135m-instruct"
+    ):
         generate_many("no-such-model", _requests(1))
 
 
 def test_missing_api_key_is_reported_before_any_call(datasets_copy, monkeypatch):
     monkeypatch.delenv("WB_TEST_KEY", raising=False)
     add_catalog_entry(
-        datasets_copy, **fake_model_entry("keyed", "http://127.0.0.1:9/v1", api_key_env="WB_TEST_KEY")
+        datasets_copy,
+        **fake_model_entry("keyed", "http://127.0.0.1:9/v1", api_key_env="WB_TEST_KEY"),
     )
     with pytest.raises(llm.ProviderError, match="WB_TEST_KEY"):
         generate_many("keyed", _requests(1))
@@ -137,19 +144,19 @@ def test_kill_9_keeps_completed_calls_and_rerun_resumes(tmp_path, datasets_copy)
     """A run killed mid-way keeps every completed call; the re-run takes them from the cache."""
     server = subprocess.Popen(
         [sys.executable, str(Path(__file__).parent / "fake_openai.py"), "0.15"],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         base_url = server.stdout.readline().strip()
         add_catalog_entry(datasets_copy, **fake_model_entry("slow", base_url))
         db = tmp_path / "kill.sqlite"
         script = (
-            "import sys; sys.path.insert(0, %r)\n"
             "from workbench.llm import Request, generate_many\n"
             "from workbench.cache import ResponseCache\n"
             "reqs = [Request.from_prompt(f'q{i}', max_tokens=4) for i in range(200)]\n"
-            "generate_many('slow', reqs, concurrency=1, cache=ResponseCache(%r), progress=False)\n"
-        ) % (str(Path(__file__).parents[1]), str(db))
+            f"generate_many('slow', reqs, concurrency=1, cache=ResponseCache({str(db)!r}), progress=False)\n"
+        )
         worker = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy())
         deadline = time.time() + 60
         done = 0
@@ -157,7 +164,9 @@ def test_kill_9_keeps_completed_calls_and_rerun_resumes(tmp_path, datasets_copy)
             time.sleep(0.2)
             if db.exists():
                 try:
-                    done = sqlite3.connect(db).execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+                    done = (
+                        sqlite3.connect(db).execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+                    )
                 except sqlite3.OperationalError:
                     done = 0
         worker.send_signal(signal.SIGKILL)
@@ -184,13 +193,17 @@ def test_local_transformers_provider_batches_and_counts_tokens():
     # greedy decoding is deterministic: the same answers again, this time from the cache
     again = generate_many("smollm2-135m-instruct", reqs, progress=False)
     assert [r.text for r in again] == [r.text for r in out] and all(r.cached for r in again)
-    uncached = generate_many("smollm2-135m-instruct", reqs[:2], progress=False, cache=False, batch_size=1)
+    uncached = generate_many(
+        "smollm2-135m-instruct", reqs[:2], progress=False, cache=False, batch_size=1
+    )
     assert [r.text for r in uncached] == [r.text for r in out[:2]]
 
 
 @pytest.mark.slow
 def test_local_base_model_stops_at_its_stop_strings():
-    [resp] = generate_many("gemma-3-270m", [Request.from_prompt("Name a colour.", max_tokens=12)], progress=False)
+    [resp] = generate_many(
+        "gemma-3-270m", [Request.from_prompt("Name a colour.", max_tokens=12)], progress=False
+    )
     assert resp.ok and "\n" not in resp.text and "User:" not in resp.text
 
 
@@ -198,15 +211,30 @@ def test_local_base_model_stops_at_its_stop_strings():
 def test_http_provider_against_a_real_workbench_serve(datasets_copy):
     port = free_port()
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "workbench"), "serve", "--model", "smollm2-135m-instruct",
-         "--port", str(port), "--device", "cpu"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(Path(sys.executable).parent / "workbench"),
+            "serve",
+            "--model",
+            "smollm2-135m-instruct",
+            "--port",
+            str(port),
+            "--device",
+            "cpu",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
-        add_catalog_entry(datasets_copy, **{
-            **fake_model_entry("served", f"http://127.0.0.1:{port}/v1"),
-            "model": "smollm2-135m-instruct", "price_per_1m_input": 0.0, "price_per_1m_output": 0.0,
-        })
+        add_catalog_entry(
+            datasets_copy,
+            **{
+                **fake_model_entry("served", f"http://127.0.0.1:{port}/v1"),
+                "model": "smollm2-135m-instruct",
+                "price_per_1m_input": 0.0,
+                "price_per_1m_output": 0.0,
+            },
+        )
         _wait_for_port(port, server, 120)
         reqs = [Request.from_prompt("What is the capital of France?", max_tokens=12)]
         [resp] = generate_many("served", reqs, progress=False, timeout=60)

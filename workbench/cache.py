@@ -45,7 +45,9 @@ class ResponseCache:
 
     def get(self, key: str) -> dict[str, Any] | None:
         with self._lock:
-            row = self._conn.execute("SELECT response FROM responses WHERE key = ?", (key,)).fetchone()
+            row = self._conn.execute(
+                "SELECT response FROM responses WHERE key = ?", (key,)
+            ).fetchone()
         return json.loads(row[0]) if row else None
 
     def put(self, key: str, request: dict[str, Any], response: dict[str, Any]) -> None:
@@ -82,3 +84,39 @@ def default_cache() -> ResponseCache:
     if _default is None or _default.path != wanted:
         _default = ResponseCache(wanted)
     return _default
+
+
+class EmbeddingCache:
+    """Vectors keyed by (model fingerprint, text hash), so a text is embedded once per model."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else config.cache_dir() / "embeddings.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL)"
+        )
+        self._conn.commit()
+
+    def get_many(self, keys: list[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    self._conn.execute(
+                        f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", chunk
+                    ).fetchall()
+                )
+        return found
+
+    def put_many(self, items: dict[str, bytes]) -> None:
+        with self._lock:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (key, vector) VALUES (?, ?)", items.items()
+            )
+            self._conn.commit()

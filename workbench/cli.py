@@ -89,14 +89,24 @@ def cmd_models(args: argparse.Namespace) -> int:
     from . import models
 
     rows = models.catalog_rows()
-    header = ["id", "provider", "kind", "licence", "params", "context", "$/1M in", "$/1M out", "available"]
+    header = [
+        "id",
+        "provider",
+        "kind",
+        "licence",
+        "params",
+        "context",
+        "$/1M in",
+        "$/1M out",
+        "available",
+    ]
     table = [
         [
             r["id"],
             r["provider"],
             r["kind"],
             r["licence"],
-            f"{r['parameters'] / 1e6:.0f}M" if r["parameters"] else "?",
+            r["size"],
             str(r["context_window"] or "?"),
             f"{r['price_in_per_1m']:g}",
             f"{r['price_out_per_1m']:g}",
@@ -152,13 +162,21 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="execute a notebook and write its versioned run folder")
     run.add_argument("notebook", help="path or stem of a notebook in notebooks/")
     run.add_argument(
-        "-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+        "-p",
+        "--param",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
         help="override a parameter (lists in YAML syntax: -p models '[a, b]')",
     )
-    run.add_argument("-f", "--file", action="append", metavar="PARAMS.yaml", help="parameters from YAML")
+    run.add_argument(
+        "-f", "--file", action="append", metavar="PARAMS.yaml", help="parameters from YAML"
+    )
     run.set_defaults(func=cmd_run)
 
-    run_all = sub.add_parser("run-all", help="run every notebook with its defaults, rebuild the index")
+    run_all = sub.add_parser(
+        "run-all", help="run every notebook with its defaults, rebuild the index"
+    )
     run_all.set_defaults(func=cmd_run_all)
 
     rep = sub.add_parser("reports", help="rebuild reports/index.html")
@@ -167,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     mod = sub.add_parser("models", help="list the model catalog with availability")
     mod.set_defaults(func=cmd_models)
 
-    serve = sub.add_parser("serve", help="serve a local catalog model over an OpenAI-compatible API")
+    serve = sub.add_parser(
+        "serve", help="serve a local catalog model over an OpenAI-compatible API"
+    )
     serve.add_argument("--model", required=True, help="catalog id of a local model")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--device", default="auto", help="cpu, cuda:0, auto")

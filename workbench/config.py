@@ -62,7 +62,9 @@ def cache_dir() -> Path:
 
 def model_store_dir() -> Path:
     """Where converted local models (safetensors folders) are kept across clones."""
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "workbench" / "models"
+    default = (
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "workbench" / "models"
+    )
     return Path(os.environ.get("WORKBENCH_MODEL_DIR", default))
 
 

@@ -30,7 +30,9 @@ def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict[st
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DataError(f"{p}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+                raise DataError(
+                    f"{p}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})"
+                ) from None
             if not isinstance(row, dict):
                 raise DataError(f"{p}:{lineno}: expected a JSON object, got {type(row).__name__}")
             missing = [k for k in required if row.get(k) in (None, "")]
@@ -80,17 +82,30 @@ def list_tasks() -> list[str]:
     return sorted(p.stem for p in tasks_dir().glob("*.yaml"))
 
 
-_TASK_FIELDS = {"name", "description", "instruction", "metrics", "primary_metric", "data",
-                "input_template", "max_tokens", "labels"}
+_TASK_FIELDS = {
+    "name",
+    "description",
+    "instruction",
+    "metrics",
+    "primary_metric",
+    "data",
+    "input_template",
+    "max_tokens",
+    "labels",
+}
 
 
 def load_task(name: str | Path, track: bool = True) -> Task:
     """Load a task by name (from `datasets/tasks/`) or by the path of its YAML spec."""
     from .metrics import get_metric
 
-    spec_path = Path(name) if str(name).endswith((".yaml", ".yml")) else tasks_dir() / f"{name}.yaml"
+    spec_path = (
+        Path(name) if str(name).endswith((".yaml", ".yml")) else tasks_dir() / f"{name}.yaml"
+    )
     if not spec_path.is_file():
-        raise DataError(f"task {name!r} not found (no {spec_path}); known tasks: {', '.join(list_tasks())}")
+        raise DataError(
+            f"task {name!r} not found (no {spec_path}); known tasks: {', '.join(list_tasks())}"
+        )
     try:
         spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

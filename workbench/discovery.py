@@ -12,7 +12,7 @@ from . import tracking
 from .data import Task, load_task
 from .llm import Request, generate_many
 from .metrics import score
-from .models import get_model
+from .models import get_model, human_size
 from .stats import bootstrap_ci, percentile, stratified_bootstrap_ci
 
 
@@ -31,7 +31,11 @@ def build_requests(
                     temperature=temperature,
                     seed=seed,
                     repeat=r,
-                    metadata={"task": task.name, "case_id": case["id"], "reference": case["reference"]},
+                    metadata={
+                        "task": task.name,
+                        "case_id": case["id"],
+                        "reference": case["reference"],
+                    },
                 )
             )
     return requests
@@ -113,7 +117,7 @@ def _catalog_columns(model: str) -> dict[str, Any]:
     return {
         "licence": spec.licence,
         "open_weights": spec.open_weights,
-        "parameters_m": spec.parameters / 1e6 if spec.parameters else None,
+        "size": human_size(spec.parameters),
         "context_window": spec.context_window,
     }
 
@@ -146,7 +150,6 @@ def leaderboard(df: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
                 "n": len(scores),
                 "errors": int(g["error"].notna().sum()),
                 **_speed(g),
-                **_catalog_columns(model),
             }
         )
     return pd.DataFrame(rows)
@@ -175,7 +178,9 @@ def model_summary(df: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     summary = pd.DataFrame(rows)
     summary["pareto_latency"] = pareto_front(summary, "latency_p50_s")
     summary["pareto_cost"] = pareto_front(summary, "cost_per_1k_requests_usd")
-    return summary.sort_values("quality", ascending=False, na_position="last").reset_index(drop=True)
+    return summary.sort_values("quality", ascending=False, na_position="last").reset_index(
+        drop=True
+    )
 
 
 def pareto_front(df: pd.DataFrame, x: str, y: str = "quality") -> list[bool]:
@@ -228,9 +233,14 @@ def recommend(summary: pd.DataFrame, board: pd.DataFrame) -> str:
                 f"CI {other['ci_low']:.3f}–{other['ci_high']:.3f}; the intervals do not overlap)."
             )
     winners = (
-        board.dropna(subset=["quality"]).sort_values("quality", ascending=False).groupby("task").head(1)
+        board.dropna(subset=["quality"])
+        .sort_values("quality", ascending=False)
+        .groupby("task")
+        .head(1)
     )
-    per_task = ", ".join(f"{e(r.task)}: `{e(r.model)}` ({r.quality:.2f})" for r in winners.itertuples())
+    per_task = ", ".join(
+        f"{e(r.task)}: `{e(r.model)}` ({r.quality:.2f})" for r in winners.itertuples()
+    )
     parts.append(f"Best per task — {per_task}.")
     if int(summary["errors"].sum()):
         parts.append(

@@ -129,7 +129,11 @@ class Provider:
 
     def identity(self) -> dict[str, Any]:
         """Everything about the model that changes an answer (part of the cache key)."""
-        return {"provider": self.spec.provider, "model": self.spec.model}
+        return {
+            "provider": self.spec.provider,
+            "model": self.spec.model,
+            "model_stop": list(self.spec.stop),
+        }
 
     async def generate_batch(self, requests: list[Request], timeout: float) -> list[Response]:
         raise NotImplementedError
@@ -158,7 +162,7 @@ class TransformersProvider(Provider):
 
     max_concurrency = 1
 
-    def __init__(self, spec: ModelSpec, batch_size: int = 8):
+    def __init__(self, spec: ModelSpec, batch_size: int = 16):
         super().__init__(spec)
         self.max_batch = batch_size
         self._lock = threading.Lock()
@@ -182,7 +186,6 @@ class TransformersProvider(Provider):
                     StoppingCriteriaList,
                     set_seed,
                 )
-
                 from transformers.utils import logging as hf_logging
 
                 self._criteria_list, self._set_seed = StoppingCriteriaList, set_seed
@@ -246,7 +249,7 @@ class TransformersProvider(Provider):
         new = out[:, enc["input_ids"].shape[1] :]
         eos_ids = set(_as_list(model.generation_config.eos_token_id)) | {tok.eos_token_id}
         responses = []
-        for row, mask, req in zip(new.tolist(), enc["attention_mask"], requests, strict=True):
+        for row, mask in zip(new.tolist(), enc["attention_mask"], strict=True):
             n = next((i for i, t in enumerate(row) if t in eos_ids), None)
             tokens = row if n is None else row[:n]
             text = tok.decode(tokens, skip_special_tokens=True)
@@ -455,7 +458,9 @@ async def agenerate_many(
 
     provider = get_provider(model)
     spec = provider.spec
-    store = default_cache() if cache is True else (cache if isinstance(cache, ResponseCache) else None)
+    store = (
+        default_cache() if cache is True else (cache if isinstance(cache, ResponseCache) else None)
+    )
     identity = provider.identity()
     results: list[Response | None] = [None] * len(requests)
     keys = [cache_key({**identity, "messages": r.messages, **r.params()}) for r in requests]
@@ -497,7 +502,7 @@ async def agenerate_many(
                         provider.generate_batch(batch, timeout), timeout=timeout + 5
                     )
                     break
-                except (ProviderError, asyncio.TimeoutError) as exc:
+                except (TimeoutError, ProviderError) as exc:
                     if isinstance(exc, asyncio.TimeoutError):
                         exc = ProviderError(f"no answer within {timeout}s", retryable=True)
                     if not exc.retryable or attempt > max_retries:

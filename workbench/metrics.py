@@ -48,7 +48,9 @@ def metric(name: str, description: str, batched: bool = False):
 
 def get_metric(name: str) -> BatchScorer:
     if name not in _REGISTRY:
-        raise KeyError(f"unknown metric {name!r}; registered metrics: {', '.join(sorted(_REGISTRY))}")
+        raise KeyError(
+            f"unknown metric {name!r}; registered metrics: {', '.join(sorted(_REGISTRY))}"
+        )
     return _REGISTRY[name]
 
 
@@ -56,10 +58,14 @@ def list_metrics() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def score(name: str, predictions: Sequence[str], references: Sequence[str], **ctx: Any) -> list[MetricResult]:
+def score(
+    name: str, predictions: Sequence[str], references: Sequence[str], **ctx: Any
+) -> list[MetricResult]:
     """Score predictions against references with the named metric."""
     if len(predictions) != len(references):
-        raise ValueError(f"metric {name}: {len(predictions)} predictions but {len(references)} references")
+        raise ValueError(
+            f"metric {name}: {len(predictions)} predictions but {len(references)} references"
+        )
     return get_metric(name)(list(predictions), list(references), **ctx)
 
 
@@ -71,7 +77,10 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
-@metric("exact_match", "1 if the answer equals the reference after normalisation (case, punctuation, articles), else 0")
+@metric(
+    "exact_match",
+    "1 if the answer equals the reference after normalisation (case, punctuation, articles), else 0",
+)
 def exact_match(prediction: str, reference: str, **_: Any) -> MetricResult:
     ok = normalize(prediction) == normalize(reference)
     return MetricResult(float(ok), "matches reference" if ok else f"expected {reference!r}")
@@ -87,7 +96,9 @@ def token_f1(prediction: str, reference: str, **_: Any) -> MetricResult:
     if common == 0:
         return MetricResult(0.0, "no token in common with the reference")
     precision, recall = common / len(pred), common / len(ref)
-    return MetricResult(2 * precision * recall / (precision + recall), f"P={precision:.2f} R={recall:.2f}")
+    return MetricResult(
+        2 * precision * recall / (precision + recall), f"P={precision:.2f} R={recall:.2f}"
+    )
 
 
 @metric("contains", "1 if the normalised reference appears inside the normalised answer")
@@ -97,14 +108,18 @@ def contains(prediction: str, reference: str, **_: Any) -> MetricResult:
 
 
 @metric("label_match", "1 if the first allowed label named in the answer is the reference label")
-def label_match(prediction: str, reference: str, labels: Sequence[str] = (), **_: Any) -> MetricResult:
+def label_match(
+    prediction: str, reference: str, labels: Sequence[str] = (), **_: Any
+) -> MetricResult:
     words = normalize(prediction).split()
     allowed = [normalize(x) for x in labels] or [normalize(reference)]
     found = next((w for w in words if w in allowed), None)
     if found is None:
         return MetricResult(0.0, "no allowed label in the answer")
     ok = found == normalize(reference)
-    return MetricResult(float(ok), f"answered {found!r}" + ("" if ok else f", expected {reference!r}"))
+    return MetricResult(
+        float(ok), f"answered {found!r}" + ("" if ok else f", expected {reference!r}")
+    )
 
 
 @metric("bleu", "sentence BLEU (sacrebleu, default 13a tokenisation), scaled to 0-1")
@@ -139,7 +154,10 @@ def _rouge(kind: str):
 
 
 for _kind in ("rouge1", "rouge2", "rougeL"):
-    metric(_kind.lower().replace("rougel", "rouge_l"), f"{_kind} F-measure (rouge-score, Porter stemming)")(_rouge(_kind))
+    metric(
+        _kind.lower().replace("rougel", "rouge_l"),
+        f"{_kind} F-measure (rouge-score, Porter stemming)",
+    )(_rouge(_kind))
 
 
 @metric(
@@ -147,11 +165,10 @@ for _kind in ("rouge1", "rouge2", "rougeL"):
     "cosine similarity of all-MiniLM-L6-v2 sentence embeddings of answer and reference, clipped to 0-1",
     batched=True,
 )
-def embedding_similarity(predictions: list[str], references: list[str], model: str = "all-minilm-l6-v2", **_: Any) -> list[MetricResult]:
-    from .models import embedding_model
+def embedding_similarity(
+    predictions: list[str], references: list[str], model: str = "all-minilm-l6-v2", **_: Any
+) -> list[MetricResult]:
+    from .embeddings import embed
 
-    encoder = embedding_model(model)
-    a = encoder.encode(predictions, normalize_embeddings=True, convert_to_numpy=True)
-    b = encoder.encode(references, normalize_embeddings=True, convert_to_numpy=True)
-    sims = (a * b).sum(axis=1)
+    sims = (embed(predictions, model) * embed(references, model)).sum(axis=1)
     return [MetricResult(float(max(0.0, min(1.0, s))), f"cosine={s:.3f}") for s in sims]

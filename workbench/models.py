@@ -107,7 +107,9 @@ def _parse_entry(entry: Any, index: int, path: Path) -> ModelSpec:
     if unknown:
         raise CatalogError(f"{where}: unknown field(s) {', '.join(unknown)}")
     if entry["provider"] not in PROVIDERS:
-        raise CatalogError(f"{where}: provider must be one of {PROVIDERS}, got {entry['provider']!r}")
+        raise CatalogError(
+            f"{where}: provider must be one of {PROVIDERS}, got {entry['provider']!r}"
+        )
     if entry["kind"] not in KINDS:
         raise CatalogError(f"{where}: kind must be one of {KINDS}, got {entry['kind']!r}")
     if entry["provider"] == "openai" and not (entry.get("base_url") or entry.get("base_url_env")):
@@ -215,7 +217,7 @@ def catalog_rows() -> list[dict[str, Any]]:
                 "kind": spec.kind,
                 "licence": spec.licence,
                 "open_weights": spec.open_weights,
-                "parameters": spec.parameters,
+                "size": human_size(spec.parameters),
                 "context_window": spec.context_window,
                 "price_in_per_1m": spec.price_per_1m_input,
                 "price_out_per_1m": spec.price_per_1m_output,
@@ -224,6 +226,13 @@ def catalog_rows() -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def human_size(parameters: int | None) -> str:
+    """135000000 -> '135M', 8030000000 -> '8.0B', None -> 'unknown'."""
+    if not parameters:
+        return "unknown"
+    return f"{parameters / 1e9:.1f}B" if parameters >= 1e9 else f"{parameters / 1e6:.0f}M"
 
 
 def _sha256(path: Path) -> str:
@@ -235,13 +244,31 @@ def _sha256(path: Path) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _sha256_cached(path: str, size: int, mtime: float) -> str:
-    return _sha256(Path(path))
+def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
+    # Weight files are hundreds of MB: remember their digest across processes, keyed on
+    # path, size and modification time, so a cached notebook run does not re-hash them.
+    index = config.model_store_dir() / "sha256-index.json"
+    key = f"{path}|{size}|{mtime_ns}"
+    try:
+        known = json.loads(index.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if key not in known:
+        known[key] = _sha256(Path(path))
+        try:
+            index.parent.mkdir(parents=True, exist_ok=True)
+            tmp = index.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(known, indent=0))
+            os.replace(tmp, index)
+        except OSError:
+            pass  # a read-only store only costs speed
+    return known[key]
 
 
 def file_sha256(path: Path) -> str:
+    """sha256 of a file (memoised on path, size and mtime)."""
     st = path.stat()
-    return _sha256_cached(str(path), st.st_size, st.st_mtime)
+    return _sha256_cached(str(path), st.st_size, st.st_mtime_ns)
 
 
 def source_file(spec: ModelSpec) -> Path:
@@ -251,9 +278,10 @@ def source_file(spec: ModelSpec) -> Path:
         raise CatalogError(f"model {spec.id!r} is unavailable: {why}")
     pkg = spec.source["package"]
     if spec.source.get("assemble"):
-        module = importlib.import_module(pkg)
         target = config.model_store_dir() / "gguf" / spec.source["file"]
-        path = Path(module.assemble(target))
+        if not target.exists():  # the package re-hashes on every call; assemble only once
+            importlib.import_module(pkg).assemble(target)
+        path = target
     else:
         path = _package_dir(pkg) / (spec.source.get("file") or spec.source["dir"])
     expected = spec.source.get("sha256")
@@ -264,7 +292,6 @@ def source_file(spec: ModelSpec) -> Path:
                 f"model {spec.id!r}: {path} has sha256 {actual}, catalog expects {expected}"
             )
     return path
-
 
 
 def weights_fingerprint(spec: ModelSpec | str) -> str:

@@ -12,12 +12,18 @@ def quality_vs(summary: pd.DataFrame, x: str, xlabel: str, front_col: str, ax=No
         _, ax = plt.subplots(figsize=(6, 4))
     data = summary.dropna(subset=["quality", x])
     yerr = [data["quality"] - data["ci_low"], data["ci_high"] - data["quality"]]
-    ax.errorbar(data[x], data["quality"], yerr=yerr, fmt="o", capsize=4, color="#1f77b4", ecolor="#9ecae1")
+    ax.errorbar(
+        data[x], data["quality"], yerr=yerr, fmt="o", capsize=4, color="#1f77b4", ecolor="#9ecae1"
+    )
     for _, r in data.iterrows():
-        ax.annotate(r["model"], (r[x], r["quality"]), textcoords="offset points", xytext=(6, 6), fontsize=8)
+        ax.annotate(
+            r["model"], (r[x], r["quality"]), textcoords="offset points", xytext=(6, 6), fontsize=8
+        )
     front = data[data[front_col]].sort_values(x)
     if len(front):
-        ax.step(front[x], front["quality"], where="post", color="#d62728", lw=1.5, label="Pareto front")
+        ax.step(
+            front[x], front["quality"], where="post", color="#d62728", lw=1.5, label="Pareto front"
+        )
         ax.legend(loc="lower right", fontsize=8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("mean quality (0-1), 95 % CI")
@@ -37,6 +43,13 @@ def task_heatmap(board: pd.DataFrame, ax=None):
         for j in range(len(pivot.columns)):
             v = pivot.iat[i, j]
             if pd.notna(v):
-                ax.text(j, i, f"{v:.2f}", ha="center", va="center", color="white" if v < 0.6 else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{v:.2f}",
+                    ha="center",
+                    va="center",
+                    color="white" if v < 0.6 else "black",
+                )
     ax.figure.colorbar(im, ax=ax, label="quality")
     return ax

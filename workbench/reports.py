@@ -261,7 +261,9 @@ def _banner(record: dict[str, Any]) -> str:
     e = html.escape
     params = ", ".join(f"{e(k)}={e(json.dumps(v))}" for k, v in record["parameters"].items())
     git = record.get("git") or {}
-    commit = (git.get("commit") or "no git")[:10] + (" (uncommitted changes)" if git.get("dirty") else "")
+    commit = (git.get("commit") or "no git")[:10] + (
+        " (uncommitted changes)" if git.get("dirty") else ""
+    )
     lines = [
         f"<b>Run</b> <code>{e(record['run_id'])}</code> · "
         f"<span class='{e(record['status'])}'>{e(record['status'])}</span> · "
@@ -384,7 +386,9 @@ def build_index(root: str | Path | None = None) -> Path:
             f"<td><a href='{e(rel)}/run.json'>run.json</a></td>"
             "</tr>"
         )
-    body = "\n".join(rows) or "<tr><td colspan='11'>No runs yet: run <code>make run</code>.</td></tr>"
+    body = (
+        "\n".join(rows) or "<tr><td colspan='11'>No runs yet: run <code>make run</code>.</td></tr>"
+    )
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Workbench reports</title>
 <style>

@@ -39,7 +39,10 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 
 def stratified_bootstrap_ci(
-    groups: Sequence[Sequence[float]], confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0
+    groups: Sequence[Sequence[float]],
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
 ) -> tuple[float, float, float]:
     """Macro mean over groups (e.g. tasks) with a bootstrap interval that resamples within each group."""
     arrays = [np.asarray(g, dtype=float) for g in groups if len(g)]

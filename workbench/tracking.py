@@ -30,8 +30,14 @@ def _empty() -> dict[str, Any]:
         "datasets": {},
         "prompts": {},
         "metrics": {},
-        "cache": {"hits": 0, "misses": 0},
-        "usage": {"calls": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0},
+        "cache": {"hits": 0, "misses": 0, "embedding_hits": 0, "embedding_misses": 0},
+        "usage": {
+            "calls": 0,
+            "errors": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "cost_usd": 0.0,
+        },
     }
 
 
@@ -92,6 +98,16 @@ class RunTracker:
 
     def log_metrics(self, metrics: dict[str, Any]) -> None:
         self.data["metrics"].update(metrics)
+        self._flush()
+
+    def record_embeddings(self, model_id: str, hits: int, misses: int) -> None:
+        """Fold one embedding call into the cache totals."""
+        from .models import weights_fingerprint
+
+        self.data["models"].setdefault(model_id, {"weights_sha256": weights_fingerprint(model_id)})
+        cache = self.data["cache"]
+        cache["embedding_hits"] = cache.get("embedding_hits", 0) + hits
+        cache["embedding_misses"] = cache.get("embedding_misses", 0) + misses
         self._flush()
 
     def record_calls(self, spec, responses, hits: int, misses: int) -> None:

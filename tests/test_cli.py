@@ -1,0 +1,171 @@
+"""The `workbench` command, run as a user runs it (a subprocess), including bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import add_catalog_entry, fake_model_entry
+from fake_openai import FakeOpenAIServer
+
+WORKBENCH = str(Path(sys.executable).parent / "workbench")
+CANARY = "sk-canary-7f3a9c2e51d84b06"
+
+
+def run(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [WORKBENCH, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_unknown_parameter_is_an_error_before_anything_runs(tmp_path):
+    out = run("run", "01_model_discovery", "-p", "n_case", "3")
+    assert out.returncode == 2
+    assert "has no parameter 'n_case'" in out.stderr and "n_cases" in out.stderr
+    assert not (tmp_path / "reports").exists()
+
+
+def test_wrong_type_is_an_error(tmp_path):
+    out = run("run", "01_model_discovery", "-p", "n_cases", "three")
+    assert (
+        out.returncode == 2
+        and "parameter 'n_cases'" in out.stderr
+        and "expected an integer" in out.stderr
+    )
+
+
+def test_parameter_file_errors_name_file_and_line(tmp_path):
+    bad = tmp_path / "p.yaml"
+    bad.write_text("n_cases: 2\nmodels: [a\n")
+    out = run("run", "01_model_discovery", "-f", str(bad))
+    assert out.returncode == 2 and "p.yaml" in out.stderr and "line" in out.stderr
+
+
+def test_unknown_model_fails_the_run_with_a_named_error(tmp_path):
+    out = run("run", "01_model_discovery", "-p", "models", "[no-such-model]", "-p", "tasks", "[qa]")
+    assert out.returncode == 1
+    assert "unknown model id 'no-such-model'" in out.stderr
+    folder = Path(out.stdout.strip().splitlines()[-1])
+    record = json.loads((folder / "run.json").read_text())
+    assert record["status"] == "failed" and "no-such-model" in record["error"]["message"]
+    assert (folder / "report.html").exists()
+
+
+def test_malformed_task_file_names_file_and_line(datasets_copy):
+    tasks = datasets_copy / "tasks"
+    (tasks / "broken.yaml").write_text(
+        "name: broken\ninstruction: x\nmetrics: [exact_match]\ndata: broken.jsonl\n"
+    )
+    (tasks / "broken.jsonl").write_text(
+        '{"id": "1", "input": "a", "reference": "b"}\n{"id": "2", "input": "a"}\n'
+    )
+    out = run(
+        "run",
+        "01_model_discovery",
+        "-p",
+        "tasks",
+        "[broken]",
+        "-p",
+        "models",
+        "[smollm2-135m-instruct]",
+    )
+    assert out.returncode == 1 and "broken.jsonl:2: missing field(s) reference" in out.stderr
+
+
+def test_models_lists_availability_and_reasons(monkeypatch):
+    out = run("models", env={"OPENAI_API_KEY": ""})
+    assert out.returncode == 0
+    line = next(x for x in out.stdout.splitlines() if x.startswith("gpt-4o-mini"))
+    assert "no (set OPENAI_API_KEY" in line
+    assert "yes (embedded)" in next(
+        x for x in out.stdout.splitlines() if x.startswith("smollm2-135m-instruct ")
+    )
+
+
+def test_api_key_never_lands_in_any_artefact(tmp_path, datasets_copy):
+    """A canary key is used for real calls (the server even echoes it back) yet appears nowhere."""
+    with FakeOpenAIServer(default="leak") as server:
+        add_catalog_entry(
+            datasets_copy,
+            **fake_model_entry("leaky", server.base_url, api_key_env="WB_CANARY_API_KEY"),
+        )
+        out = run(
+            "run",
+            "01_model_discovery",
+            "-p",
+            "models",
+            "[leaky]",
+            "-p",
+            "tasks",
+            "[sentiment, qa]",
+            "-p",
+            "n_cases",
+            "2",
+            env={"WB_CANARY_API_KEY": CANARY},
+        )
+        assert out.returncode == 0, out.stderr
+        assert server.headers and all(
+            h["authorization"] == f"Bearer {CANARY}" for h in server.headers
+        )
+    assert CANARY not in out.stdout + out.stderr
+    files = [p for p in (tmp_path / "reports").rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"run.json", "report.html", "notebook.ipynb", "index.html"}
+    for p in files:
+        assert CANARY not in p.read_text(errors="replace"), p
+    assert (
+        "auth=Bearer ***"
+        in (Path(out.stdout.strip().splitlines()[-1]) / "notebook.ipynb").read_text()
+    )
+
+
+@pytest.mark.slow
+def test_model_discovery_runs_headless_with_tiny_parameters(tmp_path):
+    out = run(
+        "run",
+        "01_model_discovery",
+        "-p",
+        "models",
+        "[smollm2-135m-instruct]",
+        "-p",
+        "tasks",
+        "[sentiment, customer_service]",
+        "-p",
+        "n_cases",
+        "2",
+    )
+    assert out.returncode == 0, out.stderr
+    folder = Path(out.stdout.strip().splitlines()[-1])
+    assert folder.parent == tmp_path / "reports" / "01_model_discovery"
+    record = json.loads((folder / "run.json").read_text())
+    assert record["status"] == "succeeded"
+    assert record["usage"]["calls"] == 4 and record["cache"]["misses"] == 4
+    assert record["models"]["smollm2-135m-instruct"]["weights_sha256"]
+    assert "datasets/tasks/sentiment.jsonl" in record["datasets"]
+    assert record["metrics"]["recommended_model"] == "smollm2-135m-instruct"
+    html = (folder / "report.html").read_text()
+    assert "Recommended" in html and "Quality vs latency" not in html or "data:image/png" in html
+    # the same run again is served from the cache
+    again = run(
+        "run",
+        "01_model_discovery",
+        "-p",
+        "models",
+        "[smollm2-135m-instruct]",
+        "-p",
+        "tasks",
+        "[sentiment, customer_service]",
+        "-p",
+        "n_cases",
+        "2",
+    )
+    record2 = json.loads((Path(again.stdout.strip().splitlines()[-1]) / "run.json").read_text())
+    assert (record2["cache"]["hits"], record2["cache"]["misses"]) == (4, 0)
+    assert record2["cache"]["embedding_misses"] == 0 and record2["cache"]["embedding_hits"] > 0

@@ -1,0 +1,150 @@
+"""workbench.reports: parameter checks, versioned run folders, self-contained HTML, the index."""
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import write_notebook
+
+from workbench import reports
+
+PARAMS = 'n: int = 2  # how many\nname: str = "x"  # a label\nitems: list = ["a", "b"]  # some items\nratio: float = 0.5  # a ratio'
+
+
+@pytest.fixture
+def nb(tmp_path):
+    return write_notebook(
+        tmp_path / "nbs" / "tiny.ipynb",
+        PARAMS,
+        "import workbench as wb\nwb.current_run().log_metric('n_squared', n * n)\nprint('n =', n)",
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2], [n, n])\nplt.show()",
+        "from IPython.display import HTML\nHTML('<p>' + __import__('html').escape('<script>alert(1)</script>') + '</p>')",
+    )
+
+
+def test_parameters_cell_is_read_with_types_and_help(nb):
+    params = reports.notebook_parameters(nb)
+    assert params["n"] == {"default": 2, "type": "int", "help": "how many"}
+    assert params["items"]["default"] == ["a", "b"]
+
+
+def test_unknown_parameter_is_refused_before_running(nb):
+    with pytest.raises(
+        reports.ParameterError,
+        match=r"tiny.ipynb has no parameter 'nn'; its parameters are: n, name",
+    ):
+        reports.validate_parameters(nb, {"nn": 3})
+
+
+@pytest.mark.parametrize(
+    "given, message",
+    [
+        ({"n": "3"}, "expected an integer"),
+        ({"n": True}, "expected an integer"),
+        ({"items": "a"}, "expected a list"),
+        ({"items": [1]}, "a list of str"),
+        ({"name": 3}, "expected a string"),
+        ({"ratio": "x"}, "expected a number"),
+    ],
+)
+def test_wrong_types_are_refused(nb, given, message):
+    with pytest.raises(reports.ParameterError, match=message):
+        reports.validate_parameters(nb, given)
+
+
+def test_int_is_accepted_for_float_and_effective_parameters_are_complete(nb):
+    eff = reports.validate_parameters(nb, {"ratio": 1, "n": 5})
+    assert eff == {"n": 5, "name": "x", "items": ["a", "b"], "ratio": 1.0}
+
+
+def test_cli_values_take_the_type_of_the_default():
+    assert reports.parse_cli_value("3", 2) == 3
+    assert reports.parse_cli_value("[a, b]", ["x"]) == ["a", "b"]
+    assert reports.parse_cli_value("123", "x") == "123"
+
+
+def test_successful_run_writes_a_complete_versioned_folder(nb, tmp_path):
+    result = reports.run_notebook(nb, {"n": 3})
+    assert result.ok and result.path.parent.name == "tiny"
+    assert sorted(p.name for p in result.path.iterdir()) == [
+        "notebook.ipynb",
+        "report.html",
+        "run.json",
+    ]
+    record = json.loads((result.path / "run.json").read_text())
+    for key in [
+        "run_id",
+        "notebook",
+        "parameters",
+        "status",
+        "started_at",
+        "finished_at",
+        "duration_s",
+        "git",
+        "packages",
+        "python",
+        "platform",
+        "models",
+        "datasets",
+        "prompts",
+        "metrics",
+        "cache",
+        "usage",
+        "error",
+    ]:
+        assert key in record, key
+    assert record["parameters"]["n"] == 3 and record["metrics"] == {"n_squared": 9}
+    assert record["status"] == "succeeded" and record["error"] is None
+    html = (result.path / "report.html").read_text()
+    reports.check_self_contained(html)
+    assert "data:image/png;base64" in html  # the figure is embedded
+    assert "wb.current_run()" not in html  # code is hidden
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)" in html
+    assert not list(result.path.parent.glob(".*"))  # no staging folder left behind
+    index = (Path(tmp_path) / "reports" / "index.html").read_text()
+    assert result.path.name in index and "n_squared" in index
+
+
+def test_failed_run_still_writes_its_folder_with_the_error(tmp_path):
+    failing = write_notebook(
+        tmp_path / "nbs" / "boom.ipynb",
+        "x: int = 1  # x",
+        "print('before')",
+        "raise ValueError('boom at cell 3')",
+        "print('never')",
+    )
+    result = reports.run_notebook(failing)
+    assert not result.ok and result.status == "failed"
+    record = json.loads((result.path / "run.json").read_text())
+    assert record["status"] == "failed" and record["error"]["type"] == "ValueError"
+    assert "boom at cell 3" in record["error"]["message"]
+    html = (result.path / "report.html").read_text()
+    assert "before" in html and "failed" in html
+
+
+def test_remote_resources_are_detected():
+    with pytest.raises(ValueError, match="remote resource"):
+        reports.check_self_contained('<script src="https://cdn.example/x.js"></script>')
+    with pytest.raises(ValueError, match="remote resource"):
+        reports.check_self_contained("<link rel=stylesheet href='//cdn.example/x.css'>")
+    reports.check_self_contained(
+        '<a href="https://example.org">a link is fine</a><img src="data:image/png;base64,AA">'
+    )
+
+
+def test_index_escapes_what_runs_recorded(tmp_path):
+    run = tmp_path / "reports" / "nb" / "r1"
+    run.mkdir(parents=True)
+    (run / "run.json").write_text(
+        json.dumps(
+            {
+                "run_id": "r1",
+                "notebook": "nb.ipynb",
+                "status": "failed",
+                "started_at": "2026",
+                "metrics": {"m": "<img src=x onerror=alert(1)>"},
+            }
+        )
+    )
+    html = reports.build_index(tmp_path / "reports").read_text()
+    assert "<img src=x" not in html and "&lt;img src=x" in html

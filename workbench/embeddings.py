@@ -1,0 +1,47 @@
+"""Sentence embeddings from catalog models, cached on disk by model fingerprint + text hash.
+
+A fully cached call never imports sentence-transformers (seconds saved on every replay).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import tracking
+from .cache import EmbeddingCache
+from .models import embedding_model, weights_fingerprint
+
+_caches: dict[str, EmbeddingCache] = {}
+
+
+def _cache() -> EmbeddingCache:
+    from . import config
+
+    path = str(config.cache_dir() / "embeddings.sqlite")
+    if path not in _caches:
+        _caches[path] = EmbeddingCache(path)
+    return _caches[path]
+
+
+def embed(texts: Sequence[str], model: str = "all-minilm-l6-v2", cache: bool = True) -> np.ndarray:
+    """L2-normalised float32 embeddings, one row per text."""
+    texts = list(texts)
+    fingerprint = weights_fingerprint(model)
+    keys = [hashlib.sha256(f"{fingerprint}\0{t}".encode()).hexdigest() for t in texts]
+    found = _cache().get_many(keys) if cache else {}
+    missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
+    if missing:
+        vectors = embedding_model(model).encode(
+            [t for _, t in missing], normalize_embeddings=True, convert_to_numpy=True
+        )
+        new = {
+            k: v.astype(np.float32).tobytes() for (k, _), v in zip(missing, vectors, strict=True)
+        }
+        if cache:
+            _cache().put_many(new)
+        found.update(new)
+    tracking.current().record_embeddings(model, hits=len(texts) - len(missing), misses=len(missing))
+    return np.stack([np.frombuffer(found[k], dtype=np.float32) for k in keys])
