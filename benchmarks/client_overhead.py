@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import report  # noqa: E402
+
+from workbench import serving  # noqa: E402
 
 MODEL = "smollm2-135m-instruct"
 N, CONCURRENCY, MAX_TOKENS = 16, 4, 24
@@ -31,19 +30,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"workbench serve exited with {proc.returncode}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit("server did not start")
 
 
 async def bare(base_url: str) -> None:
@@ -75,23 +61,9 @@ def main() -> None:
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "workbench"),
-            "serve",
-            "--model",
-            MODEL,
-            "--port",
-            str(port),
-            "--device",
-            "cpu",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    server = serving.start(MODEL, port, device="cpu")
     try:
-        wait_ready(port, server)
+        serving.wait_ready(port, server)
         import tempfile
 
         from workbench import config
@@ -127,8 +99,7 @@ def main() -> None:
             asyncio.run(bare(base_url))
             theirs.append(time.perf_counter() - t)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        serving.stop(server)
     ratio = statistics.median(ours) / statistics.median(theirs)
     report(
         "client_overhead",

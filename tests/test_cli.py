@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -14,6 +15,10 @@ from fake_openai import FakeOpenAIServer
 
 WORKBENCH = str(Path(sys.executable).parent / "workbench")
 CANARY = "sk-canary-7f3a9c2e51d84b06"
+TINY_DISCOVERY = (
+    "run", "01_model_discovery", "-p", "models", "[smollm2-135m-instruct]",
+    "-p", "tasks", "[sentiment, customer_service]", "-p", "n_cases", "2",
+)  # fmt: skip
 
 
 def run(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -46,7 +51,7 @@ def test_parameter_file_errors_name_file_and_line(tmp_path):
     bad = tmp_path / "p.yaml"
     bad.write_text("n_cases: 2\nmodels: [a\n")
     out = run("run", "01_model_discovery", "-f", str(bad))
-    assert out.returncode == 2 and "p.yaml" in out.stderr and "line" in out.stderr
+    assert out.returncode == 2 and re.search(r"p\.yaml:\d+: not valid YAML", out.stderr)
 
 
 def test_unknown_model_fails_the_run_with_a_named_error(tmp_path):
@@ -128,19 +133,7 @@ def test_api_key_never_lands_in_any_artefact(tmp_path, datasets_copy):
 
 @pytest.mark.slow
 def test_model_discovery_runs_headless_with_tiny_parameters(tmp_path):
-    out = run(
-        "run",
-        "01_model_discovery",
-        "-p",
-        "models",
-        "[smollm2-135m-instruct]",
-        "-p",
-        "tasks",
-        "[sentiment, customer_service]",
-        "-p",
-        "n_cases",
-        "2",
-    )
+    out = run(*TINY_DISCOVERY)
     assert out.returncode == 0, out.stderr
     folder = Path(out.stdout.strip().splitlines()[-1])
     assert folder.parent == tmp_path / "reports" / "01_model_discovery"
@@ -151,21 +144,9 @@ def test_model_discovery_runs_headless_with_tiny_parameters(tmp_path):
     assert "datasets/tasks/sentiment.jsonl" in record["datasets"]
     assert record["metrics"]["recommended_model"] == "smollm2-135m-instruct"
     html = (folder / "report.html").read_text()
-    assert "Recommended" in html and "Quality vs latency" not in html or "data:image/png" in html
+    assert "Recommended" in html and "data:image/png" in html
     # the same run again is served from the cache
-    again = run(
-        "run",
-        "01_model_discovery",
-        "-p",
-        "models",
-        "[smollm2-135m-instruct]",
-        "-p",
-        "tasks",
-        "[sentiment, customer_service]",
-        "-p",
-        "n_cases",
-        "2",
-    )
+    again = run(*TINY_DISCOVERY)
     record2 = json.loads((Path(again.stdout.strip().splitlines()[-1]) / "run.json").read_text())
     assert (record2["cache"]["hits"], record2["cache"]["misses"]) == (4, 0)
     assert record2["cache"]["embedding_misses"] == 0 and record2["cache"]["embedding_hits"] > 0

@@ -14,7 +14,7 @@ import pytest
 from conftest import add_catalog_entry, fake_model_entry, free_port
 from fake_openai import FakeOpenAIServer
 
-from workbench import llm
+from workbench import llm, serving
 from workbench.cache import ResponseCache
 from workbench.llm import Request, generate_many
 
@@ -210,52 +210,16 @@ def test_local_base_model_stops_at_its_stop_strings():
 @pytest.mark.slow
 def test_http_provider_against_a_real_workbench_serve(datasets_copy):
     port = free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "workbench"),
-            "serve",
-            "--model",
-            "smollm2-135m-instruct",
-            "--port",
-            str(port),
-            "--device",
-            "cpu",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    server = serving.start("smollm2-135m-instruct", port, device="cpu")
     try:
-        add_catalog_entry(
-            datasets_copy,
-            **{
-                **fake_model_entry("served", f"http://127.0.0.1:{port}/v1"),
-                "model": "smollm2-135m-instruct",
-                "price_per_1m_input": 0.0,
-                "price_per_1m_output": 0.0,
-            },
-        )
-        _wait_for_port(port, server, 120)
+        entry = fake_model_entry("served", f"http://127.0.0.1:{port}/v1")
+        entry.update(model="smollm2-135m-instruct", price_per_1m_input=0.0, price_per_1m_output=0.0)
+        add_catalog_entry(datasets_copy, **entry)
+        serving.wait_ready(port, server, timeout=120)
         reqs = [Request.from_prompt("What is the capital of France?", max_tokens=12)]
         [resp] = generate_many("served", reqs, progress=False, timeout=60)
         assert resp.ok, resp.error
         assert resp.text and resp.completion_tokens and resp.prompt_tokens
         assert resp.ttft_s is not None and resp.ttft_s <= resp.latency_s
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-
-
-def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float) -> None:
-    import urllib.request
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"workbench serve exited with {proc.returncode}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"no server on port {port} after {timeout}s")
+        serving.stop(server)

@@ -25,23 +25,29 @@ def cache_key(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _connect(path: Path, schema: str) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(schema)
+    conn.commit()
+    return conn
+
+
 class ResponseCache:
     """A key -> JSON-document store shared safely between threads and processes."""
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else config.cache_dir() / "responses.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute(
+        self._conn = _connect(
+            self.path,
             "CREATE TABLE IF NOT EXISTS responses ("
             " key TEXT PRIMARY KEY, created REAL NOT NULL,"
-            " request TEXT NOT NULL, response TEXT NOT NULL)"
+            " request TEXT NOT NULL, response TEXT NOT NULL)",
         )
-        self._conn.commit()
 
     def get(self, key: str) -> dict[str, Any] | None:
         with self._lock:
@@ -91,15 +97,11 @@ class EmbeddingCache:
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else config.cache_dir() / "embeddings.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL)"
+        self._conn = _connect(
+            self.path,
+            "CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL)",
         )
-        self._conn.commit()
 
     def get_many(self, keys: list[str]) -> dict[str, bytes]:
         found: dict[str, bytes] = {}

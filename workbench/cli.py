@@ -4,34 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-from pathlib import Path
 from typing import Any
 
 from . import config
+from .data import read_yaml_mapping
 
 
 def _fail(message: str, code: int = 2) -> int:
     print(f"workbench: error: {config.redact(message)}", file=sys.stderr)
     return code
-
-
-def _load_param_file(path: str) -> dict[str, Any]:
-    import yaml
-
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"parameter file not found: {p}")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        raise ValueError(f"{p}:{line} not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{p}: expected a mapping of parameter names to values")
-    return data
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -41,7 +23,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     declared = reports.notebook_parameters(path)
     params: dict[str, Any] = {}
     for f in args.file or []:
-        params.update(_load_param_file(f))
+        params.update(read_yaml_mapping(f, "parameter file"))
     for name, raw in args.param or []:
         default = declared[name]["default"] if name in declared else None
         params[name] = reports.parse_cli_value(raw, default)
@@ -121,37 +103,16 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from . import models
+    from . import serving
 
-    spec = models.get_model(args.model)
-    if spec.provider != "transformers":
-        return _fail(f"model {spec.id!r} is not a local generative model; only those can be served")
-    folder = models.local_model_dir(spec)
-    # `transformers serve` names a model by its path; serving from a folder holding a link named
-    # after the catalog id lets clients ask for model=<catalog id>.
-    served = config.model_store_dir() / "served"
-    served.mkdir(parents=True, exist_ok=True)
-    link = served / spec.id
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to(folder, target_is_directory=True)
-    hub_cache = config.model_store_dir() / "hf-hub-cache"
-    hub_cache.mkdir(parents=True, exist_ok=True)
-    exe = shutil.which("transformers", path=str(Path(sys.executable).parent)) or shutil.which(
-        "transformers"
-    )
-    if not exe:
-        return _fail("the `transformers` command is missing; run `make install`")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(hub_cache)}
-    cmd = [exe, "serve", spec.id, "--host", "127.0.0.1", "--port", str(args.port)]
-    cmd += ["--device", args.device, "--log-level", args.log_level]
+    cmd, cwd, env = serving.command(args.model, args.port, args.device, args.log_level)
     print(
-        f"serving {spec.id} at http://127.0.0.1:{args.port}/v1 (model name: {spec.id!r}); "
+        f"serving {args.model} at http://127.0.0.1:{args.port}/v1 (model name: {args.model!r}); "
         "Ctrl-C stops it",
         flush=True,
     )
-    os.chdir(served)
-    os.execve(exe, cmd, env)
+    os.chdir(cwd)
+    os.execve(cmd[0], cmd, env)
     return 0  # not reached
 
 

@@ -48,6 +48,24 @@ def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict[st
     return rows
 
 
+def read_yaml_mapping(path: str | Path, what: str = "file") -> dict[str, Any]:
+    """A YAML file holding a mapping; errors name the file and, for syntax errors, the line."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{what} not found: {p}")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise DataError(f"{p}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise DataError(f"{p}: expected a mapping, got {type(data).__name__}")
+    return data
+
+
 @dataclass
 class Task:
     """A task dataset: instruction, scoring and cases (`datasets/tasks/<name>.yaml` + JSONL)."""
@@ -106,14 +124,7 @@ def load_task(name: str | Path, track: bool = True) -> Task:
         raise DataError(
             f"task {name!r} not found (no {spec_path}); known tasks: {', '.join(list_tasks())}"
         )
-    try:
-        spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise DataError(f"{spec_path}{where}: not valid YAML") from None
-    if not isinstance(spec, dict):
-        raise DataError(f"{spec_path}: expected a mapping")
+    spec = read_yaml_mapping(spec_path, "task specification")
     unknown = sorted(set(spec) - _TASK_FIELDS)
     if unknown:
         raise DataError(f"{spec_path}: unknown field(s) {', '.join(unknown)}")
