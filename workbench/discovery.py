@@ -15,6 +15,18 @@ from .metrics import score
 from .models import get_model, human_size
 from .stats import bootstrap_ci, percentile, stratified_bootstrap_ci
 
+# Column groups for display: scores and speed first, then what the catalog says about each model.
+SCORE_COLUMNS = ["quality", "ci_low", "ci_high", "tasks", "answers", "errors", "latency_p50_s",
+                 "latency_p95_s", "ttft_p50_s", "tokens_per_s", "cost_per_1k_requests_usd"]  # fmt: skip
+FACT_COLUMNS = [
+    "licence",
+    "open_weights",
+    "size",
+    "context_window",
+    "pareto_latency",
+    "pareto_cost",
+]
+
 
 def build_requests(
     task: Task, n_cases: int, repeats: int, max_tokens: int, seed: int, temperature: float = 0.0

@@ -7,7 +7,7 @@ import pandas as pd
 
 
 def quality_vs(summary: pd.DataFrame, x: str, xlabel: str, front_col: str, ax=None):
-    """Scatter of quality (with 95 % interval bars) against `x`, Pareto front drawn as a line."""
+    """Scatter of quality (with 95 % interval bars) against `x`, Pareto-front models circled."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
     data = summary.dropna(subset=["quality", x])
@@ -21,10 +21,18 @@ def quality_vs(summary: pd.DataFrame, x: str, xlabel: str, front_col: str, ax=No
         )
     front = data[data[front_col]].sort_values(x)
     if len(front):
-        ax.step(
-            front[x], front["quality"], where="post", color="#d62728", lw=1.5, label="Pareto front"
-        )
+        ax.scatter(
+            front[x], front["quality"], s=160, facecolors="none", edgecolors="#d62728",
+            linewidths=1.5, label="on the Pareto front", zorder=3,
+        )  # fmt: skip
+        if len(front) > 1:
+            ax.step(front[x], front["quality"], where="post", color="#d62728", lw=1)
         ax.legend(loc="lower right", fontsize=8)
+    if len(data) > 1 and data[x].nunique() == 1:
+        ax.text(
+            0.5, 0.02, f"all candidates have the same {xlabel}", transform=ax.transAxes,
+            ha="center", fontsize=8, color="#57606a",
+        )  # fmt: skip
     ax.set_xlabel(xlabel)
     ax.set_ylabel("mean quality (0-1), 95 % CI")
     ax.grid(alpha=0.3)

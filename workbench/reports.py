@@ -375,19 +375,19 @@ def build_index(root: str | Path | None = None) -> Path:
         rows.append(
             "<tr>"
             f"<td>{e(Path(r.get('notebook', '?')).stem)}</td>"
-            f"<td><a href='{e(rel)}/report.html'>{e(r['run_id'])}</a></td>"
+            f"<td><a href='{e(rel)}/report.html'>{e(r['run_id'])}</a><br>"
+            f"<a class='small' href='{e(rel)}/run.json'>run.json</a></td>"
             f"<td>{e(r.get('started_at', ''))}</td>"
             f"<td class='num'>{_fmt(r.get('duration_s', 0))}</td>"
             f"<td class='{status}'{title}>{status}</td>"
-            f"<td>{metrics}</td><td>{models}</td>"
+            f"<td class='metrics'>{metrics}</td><td>{models}</td>"
             f"<td class='num'>{cache.get('hits', 0)}/{cache.get('misses', 0)}</td>"
             f"<td class='num'>{_fmt(usage.get('cost_usd', 0.0))}</td>"
             f"<td><code>{e(commit)}</code></td>"
-            f"<td><a href='{e(rel)}/run.json'>run.json</a></td>"
             "</tr>"
         )
     body = (
-        "\n".join(rows) or "<tr><td colspan='11'>No runs yet: run <code>make run</code>.</td></tr>"
+        "\n".join(rows) or "<tr><td colspan='10'>No runs yet: run <code>make run</code>.</td></tr>"
     )
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Workbench reports</title>
@@ -399,6 +399,7 @@ th {{ background: #f6f8fa; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .succeeded {{ color: #067647; font-weight: 600; }} .failed {{ color: #b42318; font-weight: 600; }}
 p.note {{ color: #57606a; max-width: 60rem; }}
+a.small, td.metrics {{ font-size: .8rem; }}
 </style></head><body>
 <h1>Workbench reports</h1>
 <p class="note">Every notebook run, newest first. Each report opens offline; <code>run.json</code> holds
@@ -407,7 +408,7 @@ fingerprints). <b>Cache</b> is answers reused from the response cache / answers 
 <b>cost</b> is what the run spent on priced (hosted) models, in US dollars.</p>
 <table><thead><tr><th>Notebook</th><th>Run</th><th>Started (UTC)</th><th>Duration (s)</th>
 <th>Status</th><th>Headline metrics</th><th>Models</th><th>Cache hits/misses</th><th>Cost (USD)</th>
-<th>Commit</th><th>Record</th></tr></thead>
+<th>Commit</th></tr></thead>
 <tbody>
 {body}
 </tbody></table>
