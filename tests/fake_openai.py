@@ -2,7 +2,7 @@
 
 It answers `/v1/chat/completions` (streaming and not) with "echo: <last user message>",
 and follows a script of behaviours, one per request: "ok", "429:<retry-after s>", "500",
-"hang:<seconds>", "leak" (puts the request's Authorization header in the answer, as a
+"hang:<seconds>", "say:<text>" (answers exactly <text>), "leak" (puts the request's Authorization header in the answer, as a
 buggy or hostile server might), "slow:<seconds>" (answers after a delay).
 """
 
@@ -43,7 +43,7 @@ class FakeOpenAIServer:
                     return self._error(504, "gave up")
                 if kind == "slow":
                     time.sleep(float(arg or 0.2))
-                text = "echo: " + body["messages"][-1]["content"]
+                text = arg if kind == "say" else "echo: " + body["messages"][-1]["content"]
                 if kind == "leak":
                     text += " auth=" + self.headers.get("Authorization", "")
                 if body.get("stream"):

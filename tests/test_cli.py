@@ -150,3 +150,35 @@ def test_model_discovery_runs_headless_with_tiny_parameters(tmp_path):
     record2 = json.loads((Path(again.stdout.strip().splitlines()[-1]) / "run.json").read_text())
     assert (record2["cache"]["hits"], record2["cache"]["misses"]) == (4, 0)
     assert record2["cache"]["embedding_misses"] == 0 and record2["cache"]["embedding_hits"] > 0
+
+
+@pytest.mark.slow
+def test_prompt_iteration_runs_records_versions_and_compares_with_an_earlier_run(tmp_path):
+    tiny = [
+        "run",
+        "02_prompt_iteration",
+        "-p",
+        "n_cases",
+        "3",
+        "-p",
+        "variants",
+        "[qa-zero-shot, qa-reworded]",
+    ]
+    first = run(*tiny)
+    assert first.returncode == 0, first.stderr
+    folder = Path(first.stdout.strip().splitlines()[-1])
+    record = json.loads((folder / "run.json").read_text())
+    assert set(record["prompts"]) == {"qa-zero-shot", "qa-reworded"}
+    assert record["judges"]["rubric:smollm2-135m-instruct"]["parse_failures"] == 0
+    assert (folder / "results.jsonl").exists()
+    second = run(*tiny, "-p", "compare_run", folder.name)
+    assert second.returncode == 0, second.stderr
+    record2 = json.loads((Path(second.stdout.strip().splitlines()[-1]) / "run.json").read_text())
+    assert (
+        record2["metrics"]["regressions"] == 0
+        and record2["metrics"]["compared_with_run"] == folder.name
+    )
+    assert record2["cache"]["misses"] == 0
+    listing = run("prompts")
+    line = next(x for x in listing.stdout.splitlines() if x.startswith("qa-reworded"))
+    assert record["prompts"]["qa-reworded"] in line and folder.name in line

@@ -223,3 +223,30 @@ def test_http_provider_against_a_real_workbench_serve(datasets_copy):
         assert resp.ttft_s is not None and resp.ttft_s <= resp.latency_s
     finally:
         serving.stop(server)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("labels", [["1", "2", "3"], ["yes please", "no", "maybe not"]])
+def test_label_logprobs_equal_a_direct_unpadded_computation(labels):
+    import torch
+
+    convs = [
+        [{"role": "user", "content": "Rate 1 to 3: is water wet?"}],
+        [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "A much longer question " * 5},
+        ],
+    ]
+    got = llm.label_logprobs("smollm2-135m-instruct", convs, labels, cache=False)
+    provider = llm.get_provider("smollm2-135m-instruct")
+    model, tok = provider.load()
+    for conv, scores in zip(convs, got, strict=True):
+        prompt = tok(tok.apply_chat_template(conv, add_generation_prompt=True, tokenize=False),
+                     add_special_tokens=False).input_ids  # fmt: skip
+        for label in labels:
+            ids = tok(label, add_special_tokens=False).input_ids
+            seq = torch.tensor([prompt + ids])
+            with torch.inference_mode():
+                logp = torch.log_softmax(model(input_ids=seq).logits.float(), dim=-1)[0]
+            expected = sum(float(logp[len(prompt) - 1 + j, t]) for j, t in enumerate(ids))
+            assert scores[label] == pytest.approx(expected, abs=2e-3), label

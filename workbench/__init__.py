@@ -1,11 +1,26 @@
 """workbench: offline, reproducible LLM experimentation behind parameterised notebooks."""
 
-from . import config, data, discovery, metrics, models, plots, stats, tracking, widgets
+from . import (
+    config,
+    data,
+    discovery,
+    embeddings,
+    experiment,
+    judge,
+    metrics,
+    models,
+    plots,
+    prompts,
+    stats,
+    tracking,
+    widgets,
+)
 from .cache import ResponseCache
 from .data import Task, load_task
 from .llm import Request, Response, generate, generate_many, get_provider
 from .metrics import MetricResult, score
 from .models import get_model, load_catalog
+from .prompts import load_template
 from .reports import run_notebook
 from .tracking import current as current_run
 
@@ -21,15 +36,20 @@ __all__ = [
     "current_run",
     "data",
     "discovery",
+    "embeddings",
+    "experiment",
     "generate",
     "generate_many",
     "get_model",
     "get_provider",
+    "judge",
     "load_catalog",
     "load_task",
+    "load_template",
     "metrics",
     "models",
     "plots",
+    "prompts",
     "run_notebook",
     "score",
     "stats",

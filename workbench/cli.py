@@ -96,10 +96,37 @@ def cmd_models(args: argparse.Namespace) -> int:
         ]
         for r in rows
     ]
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *table, strict=False)]
-    for line in [header, *table]:
-        print("  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=False)).rstrip())
+    _print_table([header, *table])
     return 0
+
+
+def cmd_prompts(args: argparse.Namespace) -> int:
+    from . import prompts
+
+    usage = prompts.template_usage()
+    rows = [["template", "version", "few-shot", "runs with this version", "other versions used"]]
+    for name in prompts.list_templates():
+        t = prompts.load_template(name, track=False)
+        fs = t.few_shot
+        runs = usage.get(t.name, {})
+        current = runs.get(t.version, [])
+        older = [f"{v} ({len(ids)} run(s))" for v, ids in runs.items() if v != t.version]
+        rows.append([
+            t.name, t.version, f"{fs.k} {fs.selection}" if fs and fs.k else "none",
+            ", ".join(current[:3]) + (f" +{len(current) - 3}" if len(current) > 3 else "") or "-",
+            "; ".join(older) or "-",
+        ])  # fmt: skip
+    variants = sorted(set(usage) - set(prompts.list_templates()))
+    _print_table(rows)
+    if variants:
+        print("\nvariants with overrides seen in runs: " + ", ".join(variants))
+    return 0
+
+
+def _print_table(rows: list[list[str]]) -> None:
+    widths = [max(len(str(x)) for x in col) for col in zip(*rows, strict=False)]
+    for line in rows:
+        print("  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=False)).rstrip())
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -146,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     mod = sub.add_parser("models", help="list the model catalog with availability")
     mod.set_defaults(func=cmd_models)
 
+    prm = sub.add_parser(
+        "prompts", help="list prompt templates, their versions and the runs that used them"
+    )
+    prm.set_defaults(func=cmd_prompts)
+
     serve = sub.add_parser(
         "serve", help="serve a local catalog model over an OpenAI-compatible API"
     )
@@ -160,11 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .models import CatalogError
+    from .prompts import PromptError
     from .reports import ParameterError
 
     try:
         return args.func(args)
-    except (ParameterError, CatalogError, FileNotFoundError, ValueError) as exc:
+    except (ParameterError, CatalogError, PromptError, FileNotFoundError, ValueError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130

@@ -33,6 +33,7 @@ __all__ = [
     "generate",
     "generate_many",
     "agenerate_many",
+    "label_logprobs",
 ]
 
 
@@ -47,6 +48,8 @@ class Request:
     stop: list[str] = field(default_factory=list)
     seed: int = 0
     repeat: int = 0
+    # OpenAI-style structured output request, e.g. {"type": "json_schema", "json_schema": {...}}.
+    response_format: dict[str, Any] | None = None
     # Free-form labels (case id, task, ...) carried to the response; not part of the cache key.
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -58,7 +61,7 @@ class Request:
             "stop": list(self.stop),
             "seed": self.seed,
             "repeat": self.repeat,
-        }
+        } | ({"response_format": self.response_format} if self.response_format else {})
 
     @classmethod
     def from_prompt(cls, prompt: str, system: str | None = None, **kw: Any) -> Request:
@@ -214,6 +217,11 @@ class TransformersProvider(Provider):
     def _generate_sync(self, requests: list[Request], timeout: float) -> list[Response]:
         import torch
 
+        if any(r.response_format for r in requests):
+            raise ProviderError(
+                f"{self.spec.id}: response_format is for HTTP servers; local models constrain "
+                "output with label_logprobs instead"
+            )
         model, tok = self.load()
         StoppingCriteriaList, set_seed = self._criteria_list, self._set_seed
         first = requests[0]
@@ -270,6 +278,64 @@ class TransformersProvider(Provider):
                 )
             )
         return responses
+
+    def label_logprobs(
+        self, conversations: list[list[dict[str, str]]], labels: list[str], batch_size: int = 16
+    ) -> list[dict[str, float]]:
+        """Log-probability of each label as the assistant's whole reply, per conversation.
+
+        Scoring every allowed label (instead of sampling text and parsing it) makes the answer
+        one of the labels by construction.
+        """
+        import torch
+
+        model, tok = self.load()
+        label_ids = [tok(label, add_special_tokens=False).input_ids for label in labels]
+        prompts = [
+            tok(tok.apply_chat_template(c, add_generation_prompt=True, tokenize=False),
+                add_special_tokens=False).input_ids
+            for c in conversations
+        ]  # fmt: skip
+        if all(len(ids) == 1 for ids in label_ids):
+            # Single-token labels: one forward pass per conversation scores every label at once.
+            pairs = [(p, 0) for p in prompts]
+            columns = [ids[0] for ids in label_ids]
+        else:
+            pairs = [(p + ids, len(ids)) for p in prompts for ids in label_ids]
+            columns = None
+        keep = max(len(ids) for ids in label_ids) + 1
+        scores: list[float] = []
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(pairs), batch_size):
+                chunk = pairs[start : start + batch_size]
+                width = max(len(seq) for seq, _ in chunk)
+                ids = torch.full((len(chunk), width), tok.pad_token_id, dtype=torch.long)
+                mask = torch.zeros((len(chunk), width), dtype=torch.long)
+                for row, (seq, _) in enumerate(chunk):  # left padding: every row ends together
+                    ids[row, width - len(seq) :] = torch.tensor(seq)
+                    mask[row, width - len(seq) :] = 1
+                out = model(
+                    input_ids=ids.to(model.device),
+                    attention_mask=mask.to(model.device),
+                    logits_to_keep=keep,
+                )
+                logprobs = torch.log_softmax(out.logits.float(), dim=-1)
+                for row, (seq, n) in enumerate(chunk):
+                    if columns is not None:
+                        scores += [float(logprobs[row, -1, c]) for c in columns]
+                        continue
+                    # logits at position i predict token i+1; the kept window ends at the last token
+                    scores.append(
+                        sum(
+                            float(logprobs[row, keep - 1 - n + j, seq[len(seq) - n + j]])
+                            for j in range(n)
+                        )
+                    )
+        per_label = len(labels)
+        return [
+            dict(zip(labels, scores[i * per_label : (i + 1) * per_label], strict=True))
+            for i in range(len(conversations))
+        ]
 
 
 def _as_list(value: Any) -> list:
@@ -345,6 +411,8 @@ class OpenAIProvider(Provider):
         stop = [*self.spec.stop, *req.stop]
         if stop:
             kwargs["stop"] = stop
+        if req.response_format:
+            kwargs["response_format"] = req.response_format
         started = time.perf_counter()
         try:
             if self.stream:
@@ -572,6 +640,38 @@ def generate_many(
     batch_size.
     """
     return _run_coroutine(agenerate_many(model, requests, **kwargs))
+
+
+def label_logprobs(
+    model: str | ModelSpec | Provider,
+    conversations: list[list[dict[str, str]]],
+    labels: list[str],
+    cache: ResponseCache | None | bool = True,
+) -> list[dict[str, float]]:
+    """Score each allowed label as the reply to each conversation (local models only), cached."""
+    provider = get_provider(model)
+    if not isinstance(provider, TransformersProvider):
+        raise ProviderError(
+            f"{provider.spec.id}: label scoring needs an in-process model; HTTP models "
+            "answer with JSON output instead"
+        )
+    store = (
+        default_cache() if cache is True else (cache if isinstance(cache, ResponseCache) else None)
+    )
+    identity = {**provider.identity(), "kind": "label_logprobs", "labels": labels}
+    keys = [cache_key({**identity, "messages": conv}) for conv in conversations]
+    results: list[dict[str, float] | None] = [
+        (store.get(k) or {}).get("logprobs") if store is not None else None for k in keys
+    ]
+    todo = [i for i, r in enumerate(results) if r is None]
+    if todo:
+        fresh = provider.label_logprobs([conversations[i] for i in todo], labels)
+        for i, scores in zip(todo, fresh, strict=True):
+            results[i] = scores
+            if store is not None:
+                store.put(keys[i], identity, {"logprobs": scores, "error": None})
+    tracking.current().record_labels(provider.spec, hits=len(keys) - len(todo), misses=len(todo))
+    return results  # type: ignore[return-value]
 
 
 def generate(model: str | ModelSpec | Provider, request: Request, **kwargs: Any) -> Response:

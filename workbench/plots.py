@@ -61,3 +61,24 @@ def task_heatmap(board: pd.DataFrame, ax=None):
                 )
     ax.figure.colorbar(im, ax=ax, label="quality")
     return ax
+
+
+def paired_differences(comparison: pd.DataFrame, metric: str, ax=None):
+    """Forest plot: each variant's mean paired difference from the baseline with its 95 % interval."""
+    data = comparison[comparison["metric"] == metric].reset_index(drop=True)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.6 * len(data) + 1.5))
+    colours = {"better": "#067647", "worse": "#b42318"}
+    for i, r in data.iterrows():
+        c = colours.get(r["verdict"], "#57606a")
+        ax.errorbar(r["diff"], i, xerr=[[r["diff"] - r["diff_ci_low"]], [r["diff_ci_high"] - r["diff"]]],
+                    fmt="o", color=c, capsize=4)  # fmt: skip
+    ax.axvline(0, color="black", lw=0.8, ls="--")
+    ax.set_yticks(
+        range(len(data)),
+        [f"{v} ({m})" for v, m in zip(data["variant"], data["model"], strict=True)],
+    )
+    ax.set_xlabel(f"{metric}: variant minus baseline (95 % CI)")
+    ax.invert_yaxis()
+    ax.grid(axis="x", alpha=0.3)
+    return ax

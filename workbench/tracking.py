@@ -31,6 +31,7 @@ def _empty() -> dict[str, Any]:
         "prompts": {},
         "metrics": {},
         "cache": {"hits": 0, "misses": 0, "embedding_hits": 0, "embedding_misses": 0},
+        "judges": {},
         "usage": {
             "calls": 0,
             "errors": 0,
@@ -110,8 +111,21 @@ class RunTracker:
         cache["embedding_misses"] = cache.get("embedding_misses", 0) + misses
         self._flush()
 
-    def record_calls(self, spec, responses, hits: int, misses: int) -> None:
-        """Fold one `generate_many` call into the cache and usage totals."""
+    def record_judge(self, name: str, counts: dict[str, int]) -> None:
+        """Add a judge's judged / parse_failures / errors counts to the run record."""
+        entry = self.data.setdefault("judges", {}).setdefault(name, {})
+        for key, value in counts.items():
+            entry[key] = entry.get(key, 0) + value
+        self._flush()
+
+    def record_labels(self, spec, hits: int, misses: int) -> None:
+        """Fold one constrained label-scoring call into the cache totals."""
+        self._note_model(spec)
+        self.data["cache"]["hits"] += hits
+        self.data["cache"]["misses"] += misses
+        self._flush()
+
+    def _note_model(self, spec) -> None:
         from .models import weights_fingerprint
 
         if spec.id not in self.data["models"]:
@@ -120,6 +134,10 @@ class RunTracker:
                 "model": spec.model,
                 "weights_sha256": weights_fingerprint(spec) if spec.is_local else "",
             }
+
+    def record_calls(self, spec, responses, hits: int, misses: int) -> None:
+        """Fold one `generate_many` call into the cache and usage totals."""
+        self._note_model(spec)
         self.data["cache"]["hits"] += hits
         self.data["cache"]["misses"] += misses
         usage = self.data["usage"]

@@ -48,3 +48,18 @@ def output_browser(df: pd.DataFrame, columns: list[str] | None = None, limit: in
     task.observe(refresh, "value")
     refresh()
     return w.VBox([w.HBox([model, task]), out])
+
+
+def messages_html(conversations: dict[str, list[dict[str, str]]]) -> str:
+    """Chat messages per variant as escaped HTML (prompts may quote untrusted data)."""
+    parts = []
+    for name, messages in conversations.items():
+        turns = "".join(
+            f"<div><b>{html.escape(m['role'])}</b>: <span style='white-space: pre-wrap'>"
+            f"{html.escape(m['content'])}</span></div>"
+            for m in messages
+        )
+        parts.append(
+            f"<details><summary>{html.escape(name)} ({len(messages)} messages)</summary>{turns}</details>"
+        )
+    return "".join(parts)

@@ -1,0 +1,274 @@
+"""LLM-as-judge: rubric scores and pairwise preferences from any catalog model.
+
+Judge output is never dropped silently:
+- in-process models choose among the allowed labels by scoring each label's log-probability,
+  so a parse failure cannot happen (the reason is generated afterwards, as free text);
+- HTTP models are asked for JSON-schema output, parsed tolerantly and retried; what still
+  cannot be parsed is counted (`parse_failures`) and kept with the raw output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import tracking
+from .llm import Request, generate_many, get_provider, label_logprobs
+from .llm import TransformersProvider as _Local
+from .stats import bootstrap_ci
+
+RUBRIC_SYSTEM = (
+    "You are a strict evaluator. Rate how well the answer responds to the request, "
+    "compared with the reference answer, on a scale from {low} (wrong or useless) "
+    "to {high} (fully correct and helpful)."
+)
+RUBRIC_USER = (
+    "Request:\n{question}\n\nReference answer:\n{reference}\n\nAnswer to rate:\n{answer}\n\n"
+    "Reply with a single number from {low} to {high}."
+)
+PAIRWISE_SYSTEM = (
+    "You are a strict evaluator. Decide which of two answers responds better to the request."
+)
+PAIRWISE_USER = (
+    "Request:\n{question}\n\nAnswer A:\n{a}\n\nAnswer B:\n{b}\n\n"
+    "Which answer is better? Reply with A, B or tie."
+)
+PAIR_LABELS = ["A", "B", "tie"]
+
+
+@dataclass
+class JudgeStats:
+    judged: int = 0
+    parse_failures: int = 0
+    errors: int = 0
+
+
+def _record(kind: str, judge_model: str, stats: JudgeStats) -> None:
+    tracking.current().record_judge(f"{kind}:{judge_model}", stats.__dict__)
+
+
+def _json_schema(name: str, properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": name,
+            "strict": True,
+            "schema": {
+                "type": "object",
+                "properties": properties,
+                "required": list(properties),
+                "additionalProperties": False,
+            },
+        },
+    }
+
+
+def parse_json_field(text: str, key: str, allowed: list[str]) -> str | None:
+    """The value of `key` from a judge reply: JSON, JSON inside prose or fences, or `key: value`."""
+    candidates = [text] + re.findall(r"\{.*?\}", text, flags=re.S)
+    for candidate in candidates:
+        try:
+            data = json.loads(candidate)
+        except (json.JSONDecodeError, TypeError):
+            continue
+        if isinstance(data, dict) and str(data.get(key)).strip() in allowed:
+            return str(data[key]).strip()
+    match = re.search(rf"{key}\W{{0,4}}\s*([A-Za-z0-9]+)", text, flags=re.I)
+    if match and match.group(1) in allowed:
+        return match.group(1)
+    bare = text.strip().strip(".\"'")
+    return bare if bare in allowed else None
+
+
+def _http_judge(
+    judge_model: str,
+    conversations: list[list[dict[str, str]]],
+    key: str,
+    allowed: list[str],
+    schema: dict[str, Any],
+    max_tokens: int,
+    parse_retries: int,
+    stats: JudgeStats,
+) -> list[tuple[str | None, str, str]]:
+    """(label or None, reason, raw text) per conversation, retrying unparseable replies."""
+    out: list[tuple[str | None, str, str] | None] = [None] * len(conversations)
+    todo = list(range(len(conversations)))
+    for attempt in range(parse_retries + 1):
+        # A retry is a new call (repeat index), not the cached malformed answer again.
+        reqs = [
+            Request(
+                messages=conversations[i],
+                max_tokens=max_tokens,
+                response_format=schema,
+                repeat=attempt,
+            )
+            for i in todo
+        ]
+        responses = generate_many(judge_model, reqs, progress=False)
+        still = []
+        for i, resp in zip(todo, responses, strict=True):
+            if not resp.ok:
+                out[i] = (None, f"judge call failed: {resp.error}", "")
+                continue
+            label = parse_json_field(resp.text, key, allowed)
+            if label is None:
+                out[i] = (None, "unparseable judge output", resp.text)
+                still.append(i)
+                continue
+            reason = parse_json_field(resp.text, "reason", []) or _reason_from_json(resp.text)
+            out[i] = (label, reason, resp.text)
+        todo = still
+        if not todo:
+            break
+    for label, reason, _ in out:  # type: ignore[misc]
+        if label is None:
+            if reason.startswith("judge call failed"):
+                stats.errors += 1
+            else:
+                stats.parse_failures += 1
+    return out  # type: ignore[return-value]
+
+
+def _reason_from_json(text: str) -> str:
+    for candidate in [text] + re.findall(r"\{.*?\}", text, flags=re.S):
+        try:
+            data = json.loads(candidate)
+        except (json.JSONDecodeError, TypeError):
+            continue
+        if isinstance(data, dict) and data.get("reason"):
+            return str(data["reason"])
+    return ""
+
+
+def _local_reasons(
+    judge_model: str, conversations, labels: list[str], max_tokens: int = 40
+) -> list[str]:
+    reqs = [
+        Request(
+            messages=[
+                *conv,
+                {"role": "assistant", "content": label},
+                {"role": "user", "content": "In one short sentence, why?"},
+            ],
+            max_tokens=max_tokens,
+        )  # fmt: skip
+        for conv, label in zip(conversations, labels, strict=True)
+    ]
+    return [
+        r.text if r.ok else f"(no reason: {r.error})"
+        for r in generate_many(judge_model, reqs, progress=False)
+    ]
+
+
+def rubric(
+    judge_model: str,
+    questions: list[str],
+    answers: list[str],
+    references: list[str],
+    *,
+    scale: tuple[int, int] = (1, 5),
+    reasons: bool = True,
+    parse_retries: int = 2,
+) -> pd.DataFrame:
+    """Score each answer on `scale` with a one-line reason.
+
+    Columns: score (NaN only where a judge reply could not be parsed, see `parse_failure`),
+    normalised (0-1), reason, parse_failure, raw.
+    """
+    low, high = scale
+    allowed = [str(v) for v in range(low, high + 1)]
+    system = RUBRIC_SYSTEM.format(low=low, high=high)
+    convs = [
+        [{"role": "system", "content": system},
+         {"role": "user", "content": RUBRIC_USER.format(question=q, answer=a, reference=r, low=low, high=high)}]
+        for q, a, r in zip(questions, answers, references, strict=True)
+    ]  # fmt: skip
+    stats = JudgeStats(judged=len(convs))
+    if isinstance(get_provider(judge_model), _Local):
+        scored = label_logprobs(judge_model, convs, allowed)
+        labels = [max(s, key=s.get) for s in scored]
+        why = _local_reasons(judge_model, convs, labels) if reasons else [""] * len(labels)
+        rows = [(lab, w, lab) for lab, w in zip(labels, why, strict=True)]
+    else:
+        schema = _json_schema("rubric", {"score": {"type": "integer", "enum": [int(x) for x in allowed]},
+                                         "reason": {"type": "string"}})  # fmt: skip
+        rows = _http_judge(judge_model, convs, "score", allowed, schema, 96, parse_retries, stats)
+    _record("rubric", judge_model, stats)
+    df = pd.DataFrame(rows, columns=["label", "reason", "raw"])
+    df["score"] = pd.to_numeric(df["label"], errors="coerce")
+    df["normalised"] = (df["score"] - low) / (high - low)
+    df["parse_failure"] = df["label"].isna() & ~df["reason"].str.startswith("judge call failed")
+    return df.drop(columns="label")
+
+
+def pairwise(
+    judge_model: str,
+    questions: list[str],
+    answers_x: list[str],
+    answers_y: list[str],
+    *,
+    parse_retries: int = 2,
+) -> pd.DataFrame:
+    """Compare X against Y per case, judged in both orders to cancel position bias.
+
+    Columns: first (verdict with X as A), second (verdict with Y as A, mapped back to X/Y
+    terms), outcome (1 = X better, 0.5 = tie or inconsistent, 0 = Y better, NaN = unparsed),
+    parse_failures.
+    """
+
+    def convs(first: list[str], second: list[str]):
+        return [
+            [{"role": "system", "content": PAIRWISE_SYSTEM},
+             {"role": "user", "content": PAIRWISE_USER.format(question=q, a=a, b=b)}]
+            for q, a, b in zip(questions, first, second, strict=True)
+        ]  # fmt: skip
+
+    forward, backward = convs(answers_x, answers_y), convs(answers_y, answers_x)
+    stats = JudgeStats(judged=2 * len(questions))
+    if isinstance(get_provider(judge_model), _Local):
+        verdicts = [
+            max(s, key=s.get) for s in label_logprobs(judge_model, forward + backward, PAIR_LABELS)
+        ]
+    else:
+        schema = _json_schema("preference", {"winner": {"type": "string", "enum": PAIR_LABELS}})
+        rows = _http_judge(
+            judge_model, forward + backward, "winner", PAIR_LABELS, schema, 32, parse_retries, stats
+        )
+        verdicts = [label for label, _, _ in rows]
+    _record("pairwise", judge_model, stats)
+    n = len(questions)
+    first = [{"A": "X", "B": "Y", "tie": "tie"}.get(v) if v else None for v in verdicts[:n]]
+    second = [{"A": "Y", "B": "X", "tie": "tie"}.get(v) if v else None for v in verdicts[n:]]
+    points = {"X": 1.0, "tie": 0.5, "Y": 0.0}
+    outcome = [
+        np.nan if a is None or b is None else (points[a] + points[b]) / 2
+        for a, b in zip(first, second, strict=True)
+    ]
+    return pd.DataFrame({
+        "first": first, "second": second, "outcome": outcome,
+        "parse_failure": [a is None or b is None for a, b in zip(first, second, strict=True)],
+    })  # fmt: skip
+
+
+def win_rates(outcomes: pd.Series, seed: int = 0) -> dict[str, Any]:
+    """Win / tie / loss rates of X over Y and the mean preference with a bootstrap interval."""
+    valid = outcomes.dropna()
+    if valid.empty:
+        return {"n": 0, "win": None, "tie": None, "loss": None, "preference": None,
+                "ci_low": None, "ci_high": None, "unparsed": int(outcomes.isna().sum())}  # fmt: skip
+    mean, lo, hi = bootstrap_ci(valid.tolist(), seed=seed)
+    return {
+        "n": int(len(valid)),
+        "win": float((valid > 0.5).mean()),
+        "tie": float((valid == 0.5).mean()),
+        "loss": float((valid < 0.5).mean()),
+        "preference": mean,
+        "ci_low": lo,
+        "ci_high": hi,
+        "unparsed": int(outcomes.isna().sum()),
+    }
