@@ -1,7 +1,7 @@
 """A test double of an OpenAI-compatible server, on 127.0.0.1, for fault and secret tests.
 
 It answers `/v1/chat/completions` (streaming and not) with "echo: <last user message>",
-and follows a script of behaviours, one per request: "ok", "429:<retry-after s>", "500",
+and follows a script of behaviours, one per request: "ok", "429:<retry-after s>", "500", "400",
 "hang:<seconds>", "say:<text>" (answers exactly <text>), "leak" (puts the request's Authorization header in the answer, as a
 buggy or hostile server might), "slow:<seconds>" (answers after a delay).
 """
@@ -36,6 +36,8 @@ class FakeOpenAIServer:
                 kind, _, arg = step.partition(":")
                 if kind == "429":
                     return self._error(429, "rate limited", {"Retry-After": arg or "1"})
+                if kind == "400":
+                    return self._error(400, "response_format is not supported")
                 if kind == "500":
                     return self._error(500, "internal error")
                 if kind == "hang":

@@ -21,6 +21,7 @@ def test_tolerant_parsing():
     assert judge.parse_json_field('{"score": 4, "reason": "fine"}', "score", ["4", "5"]) == "4"
     assert judge.parse_json_field('Sure! ```json\n{"score": 5}\n```', "score", ["4", "5"]) == "5"
     assert judge.parse_json_field("score: 4 because...", "score", ["4"]) == "4"
+    assert judge.parse_json_field("2. The score is 3.\n3. The reason", "score", ["3"]) == "3"
     assert judge.parse_json_field("I like it", "score", ["4"]) is None
     assert judge.parse_json_field("B", "winner", ["A", "B", "tie"]) == "B"
 
@@ -45,6 +46,13 @@ def test_http_judge_retry_recovers_and_valid_json_parses(fake):
     out = judge.rubric("judge-http", Q, A, R)
     assert not out["parse_failure"].any() and sorted(out["score"]) == [2, 4]
     assert set(out["reason"]) <= {"correct", "wrong"}
+
+
+def test_http_judge_falls_back_to_plain_text_when_structured_output_is_refused(fake):
+    fake.script = ["400", "400"]
+    fake.default = 'say:{"score": 5, "reason": "right"}'
+    out = judge.rubric("judge-http", Q, A, R)
+    assert list(out["score"]) == [5, 5] and "response_format" not in fake.requests[-1]
 
 
 def test_http_pairwise_counts_unparsed_orders(fake):

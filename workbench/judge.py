@@ -78,7 +78,9 @@ def parse_json_field(text: str, key: str, allowed: list[str]) -> str | None:
             continue
         if isinstance(data, dict) and str(data.get(key)).strip() in allowed:
             return str(data[key]).strip()
-    match = re.search(rf"{key}\W{{0,4}}\s*([A-Za-z0-9]+)", text, flags=re.I)
+    match = re.search(
+        rf"\b{key}\b[^A-Za-z0-9]*(?:is|was|=|of)?\s*[\"']?([A-Za-z0-9]+)", text, flags=re.I
+    )
     if match and match.group(1) in allowed:
         return match.group(1)
     bare = text.strip().strip(".\"'")
@@ -98,18 +100,19 @@ def _http_judge(
     """(label or None, reason, raw text) per conversation, retrying unparseable replies."""
     out: list[tuple[str | None, str, str] | None] = [None] * len(conversations)
     todo = list(range(len(conversations)))
+    fmt: dict[str, Any] | None = schema
     for attempt in range(parse_retries + 1):
         # A retry is a new call (repeat index), not the cached malformed answer again.
         reqs = [
-            Request(
-                messages=conversations[i],
-                max_tokens=max_tokens,
-                response_format=schema,
-                repeat=attempt,
-            )
+            Request(conversations[i], max_tokens=max_tokens, response_format=fmt, repeat=attempt)
             for i in todo
         ]
         responses = generate_many(judge_model, reqs, progress=False)
+        if fmt and all(not r.ok and "HTTP 400" in (r.error or "") for r in responses):
+            # A server that refuses structured output: ask again in plain text and parse that.
+            fmt = None
+            reqs = [Request(r.messages, max_tokens=max_tokens, repeat=attempt) for r in reqs]
+            responses = generate_many(judge_model, reqs, progress=False)
         still = []
         for i, resp in zip(todo, responses, strict=True):
             if not resp.ok:
