@@ -182,3 +182,41 @@ def test_prompt_iteration_runs_records_versions_and_compares_with_an_earlier_run
     listing = run("prompts")
     line = next(x for x in listing.stdout.splitlines() if x.startswith("qa-reworded"))
     assert record["prompts"]["qa-reworded"] in line and folder.name in line
+
+
+@pytest.mark.slow
+def test_synthetic_set_is_reproducible_and_loads_as_a_task_in_model_discovery(
+    tmp_path, datasets_copy
+):
+    first = run("run", "03_synthetic_data")
+    assert first.returncode == 0, first.stderr
+    second = run("run", "03_synthetic_data")
+    folders = [Path(x.stdout.strip().splitlines()[-1]) / "synthetic" for x in (first, second)]
+    files = [sorted(f.glob("*.jsonl")) for f in folders]
+    assert len(files[0]) == 1 and files[0][0].name == files[1][0].name
+    assert files[0][0].read_bytes() == files[1][0].read_bytes()
+    record = json.loads((folders[0].parent / "run.json").read_text())
+    assert record["metrics"]["funnel/accepted"] >= 1
+    assert f"<run>/synthetic/{files[0][0].name}" in record["datasets"]
+    promoted = run("data", "promote", str(folders[0].parent), "synthetic_reviews")
+    assert promoted.returncode == 0, promoted.stderr
+    with FakeOpenAIServer() as server:
+        add_catalog_entry(datasets_copy, **fake_model_entry("fake", server.base_url))
+        out = run("run", "01_model_discovery", "-p", "models", "[fake]", "-p", "tasks", "[synthetic_reviews]",
+                  "-p", "n_cases", "3")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    used = json.loads((Path(out.stdout.strip().splitlines()[-1]) / "run.json").read_text())[
+        "datasets"
+    ]
+    assert any(
+        name.startswith("datasets/tasks/synthetic_reviews-") or "synthetic_reviews-" in name
+        for name in used
+    )
+
+
+def test_malformed_seed_file_fails_the_synthetic_run_naming_file_and_line(datasets_copy):
+    (datasets_copy / "tasks" / "broken_seeds.jsonl").write_text(
+        '{"id": "1", "input": "a", "reference": "b"}\n{oops\n'
+    )
+    out = run("run", "03_synthetic_data", "-p", "source", "tasks/broken_seeds.jsonl")
+    assert out.returncode == 1 and "broken_seeds.jsonl:2: not valid JSON" in out.stderr

@@ -49,3 +49,51 @@ def test_unknown_task_and_unknown_metric(datasets_copy):
     spec.write_text(spec.read_text().replace("metrics: [token_f1, exact_match]", "metrics: [blue]"))
     with pytest.raises(data.DataError, match=r"qa.yaml: unknown metric 'blue'"):
         data.load_task("qa")
+
+
+def _rows():
+    return [
+        {"id": "b", "input": "two", "reference": "y"},
+        {"id": "a", "input": "one", "reference": "x"},
+    ]
+
+
+def test_written_sets_are_named_by_content_and_load_with_pandas_and_datasets(tmp_path):
+    spec = {"instruction": "Label it.", "metrics": ["exact_match"]}
+    p1 = data.write_dataset(_rows(), tmp_path / "one", "mini", task_spec=spec, datasheet="# sheet")
+    p2 = data.write_dataset(_rows(), tmp_path / "two", "mini", task_spec=spec)
+    assert p1.name == p2.name and p1.read_bytes() == p2.read_bytes() and p1.name.startswith("mini-")
+    assert (tmp_path / "one" / "mini.datasheet.md").read_text() == "# sheet"
+    assert list(data.load_pandas(p1)["id"]) == ["b", "a"]
+    ds = data.load_hf(p1)
+    assert ds.num_rows == 2 and ds[1]["input"] == "one"
+    task = data.load_task(tmp_path / "one" / "mini.yaml")
+    assert task.name == "mini" and len(task.cases) == 2
+
+
+def _run_folder(tmp_path, status="succeeded"):
+    import json
+
+    run = tmp_path / "run"
+    data.write_dataset(
+        _rows(),
+        run / "synthetic",
+        "synthetic",
+        task_spec={"instruction": "x", "metrics": ["exact_match"]},
+    )
+    (run / "run.json").write_text(json.dumps({"run_id": "r1", "status": status}))
+    return run
+
+
+def test_promote_copies_a_succeeded_run_into_tasks(tmp_path, datasets_copy):
+    written = data.promote(_run_folder(tmp_path), "mini_reviews")
+    assert written[0] == datasets_copy / "tasks" / "mini_reviews.yaml"
+    task = data.load_task("mini_reviews")
+    assert len(task.cases) == 2 and "promoted from run r1" in task.description
+    with pytest.raises(data.DataError, match="already exists"):
+        data.promote(_run_folder(tmp_path), "mini_reviews")
+
+
+def test_promote_refuses_failed_runs(tmp_path, datasets_copy):
+    with pytest.raises(data.DataError, match="did not succeed"):
+        data.promote(_run_folder(tmp_path, status="failed"), "x")

@@ -129,6 +129,14 @@ def _print_table(rows: list[list[str]]) -> None:
         print("  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=False)).rstrip())
 
 
+def cmd_data(args: argparse.Namespace) -> int:
+    from . import data
+
+    for path in data.promote(args.run_dir, args.name, force=args.force):
+        print(path)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from . import serving
 
@@ -177,6 +185,18 @@ def build_parser() -> argparse.ArgumentParser:
         "prompts", help="list prompt templates, their versions and the runs that used them"
     )
     prm.set_defaults(func=cmd_prompts)
+
+    dat = sub.add_parser("data", help="manage datasets")
+    dat_sub = dat.add_subparsers(dest="data_command", required=True)
+    promote = dat_sub.add_parser(
+        "promote", help="copy a run's reviewed synthetic set into datasets/tasks/"
+    )
+    promote.add_argument("run_dir", help="a run folder of 03_synthetic_data")
+    promote.add_argument("name", help="task name to give the set")
+    promote.add_argument(
+        "--force", action="store_true", help="replace an existing task of that name"
+    )
+    promote.set_defaults(func=cmd_data)
 
     serve = sub.add_parser(
         "serve", help="serve a local catalog model over an OpenAI-compatible API"

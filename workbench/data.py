@@ -156,3 +156,104 @@ def load_task(name: str | Path, track: bool = True) -> Task:
         path=data_path,
         fingerprint=fingerprint,
     )
+
+
+# ----------------------------------------------------------------------------- versioned sets
+
+
+def fingerprint_rows(rows: list[dict[str, Any]]) -> tuple[str, str]:
+    """(canonical JSONL text, its sha256): the same rows always give the same bytes."""
+    text = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows)
+    import hashlib
+
+    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_dataset(
+    rows: list[dict[str, Any]],
+    folder: str | Path,
+    name: str,
+    *,
+    task_spec: dict[str, Any] | None = None,
+    datasheet: str = "",
+) -> Path:
+    """Write `<name>-<fingerprint12>.jsonl` (+ `<name>.yaml` task spec and datasheet) into `folder`.
+
+    With a task spec the set loads as a task (`load_task(folder / f"{name}.yaml")`).
+    Returns the JSONL path; its fingerprint is recorded in the current run.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    text, digest = fingerprint_rows(rows)
+    path = folder / f"{name}-{digest[:12]}.jsonl"
+    path.write_text(text, encoding="utf-8")
+    if task_spec is not None:
+        spec = {**task_spec, "name": name, "data": path.name}
+        (folder / f"{name}.yaml").write_text(
+            yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+    if datasheet:
+        (folder / f"{name}.datasheet.md").write_text(datasheet, encoding="utf-8")
+    tracking.current().log_dataset(path, digest)
+    return path
+
+
+def load_pandas(path: str | Path):
+    """A JSONL dataset as a pandas DataFrame (fingerprint recorded in the run)."""
+    import pandas as pd
+
+    rows = read_jsonl(path)
+    tracking.current().log_dataset(path)
+    return pd.DataFrame(rows)
+
+
+def load_hf(path: str | Path):
+    """A JSONL dataset as a Hugging Face `datasets.Dataset` (offline; fingerprint recorded)."""
+    from datasets import load_dataset
+
+    read_jsonl(path)  # clear errors (file:line) before the library sees the file
+    tracking.current().log_dataset(path)
+    return load_dataset("json", data_files=str(path), split="train")
+
+
+def promote(run_dir: str | Path, name: str, force: bool = False) -> list[Path]:
+    """Copy the synthetic set of a succeeded run into `datasets/tasks/` as task `name`."""
+    import shutil
+
+    run_dir = Path(run_dir)
+    record_path = run_dir / "run.json"
+    if not record_path.exists():
+        raise DataError(f"{run_dir} is not a run folder (no run.json)")
+    record = json.loads(record_path.read_text())
+    if record.get("status") != "succeeded":
+        raise DataError(
+            f"run {record.get('run_id')} did not succeed (status {record.get('status')}); nothing promoted"
+        )
+    specs = sorted((run_dir / "synthetic").glob("*.yaml"))
+    if len(specs) != 1:
+        raise DataError(
+            f"{run_dir / 'synthetic'}: expected one synthetic task spec, found {len(specs)}"
+        )
+    spec = read_yaml_mapping(specs[0], "task specification")
+    source = specs[0].parent / spec["data"]
+    target_dir = tasks_dir()
+    target_spec = target_dir / f"{name}.yaml"
+    if target_spec.exists() and not force:
+        raise DataError(f"{target_spec} already exists; choose another name or pass --force")
+    digest = tracking.sha256_file(source)
+    target_data = target_dir / f"{name}-{digest[:12]}.jsonl"
+    shutil.copyfile(source, target_data)
+    spec.update(name=name, data=target_data.name)
+    spec["description"] = (
+        f"{spec.get('description', '')} (promoted from run {record['run_id']})".strip()
+    )
+    target_spec.write_text(
+        yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
+    written = [target_spec, target_data]
+    sheet = specs[0].with_name(specs[0].stem + ".datasheet.md")
+    if sheet.exists():
+        target_sheet = target_dir / f"{name}.datasheet.md"
+        shutil.copyfile(sheet, target_sheet)
+        written.append(target_sheet)
+    return written

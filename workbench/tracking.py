@@ -81,10 +81,15 @@ class RunTracker:
         """Record a dataset file by path (relative to the project) and sha256."""
         p = Path(path)
         fingerprint = fingerprint or sha256_file(p)
-        try:
-            key = str(p.resolve().relative_to(config.PROJECT_ROOT))
-        except ValueError:
-            key = str(p)
+        key = str(p)
+        # Files the run wrote itself are named relative to the run folder (its staging name
+        # changes when the run is published); project files relative to the project.
+        for base, prefix in ((self.folder, "<run>/"), (config.PROJECT_ROOT, "")):
+            try:
+                key = prefix + str(p.resolve().relative_to(Path(base).resolve()))
+                break
+            except (ValueError, TypeError):
+                continue
         self.data["datasets"][key] = fingerprint
         self._flush()
         return fingerprint

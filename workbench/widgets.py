@@ -10,7 +10,7 @@ import pandas as pd
 
 def _cell(value) -> str:
     if isinstance(value, float):
-        return f"{value:.3f}"
+        return "" if value != value else f"{value:.3f}"  # NaN: nothing to show
     return html.escape(str(value))
 
 
