@@ -7,6 +7,7 @@ silently dropped. Each row carries where it came from (`strategy`, `source_ids`,
 
 from __future__ import annotations
 
+import html
 import random
 import re
 from collections import Counter
@@ -398,7 +399,11 @@ def datasheet(result: SynthResult, name: str, parameters: dict[str, Any], model:
     record = tracking.current().data
     funnel = "\n".join(f"| {step} | {count} |" for step, count in result.funnel)
     reasons = Counter(f"{r.get('reject_step')}: {r.get('reject_reason')}" for r in result.rejected)
-    rejected = "\n".join(f"- {n} x {reason}" for reason, n in reasons.most_common()) or "- none"
+    # Reasons may quote what a server or model wrote: escape them (the datasheet is shown as Markdown).
+    rejected = (
+        "\n".join(f"- {n} x {html.escape(reason)}" for reason, n in reasons.most_common())
+        or "- none"
+    )
     review = sum(bool(r.get("needs_review")) for r in result.accepted)
     params = "\n".join(f"- `{k}` = `{v!r}`" for k, v in parameters.items())
     sources = (
