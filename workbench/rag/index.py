@@ -1,0 +1,129 @@
+"""Retrievers over chunks: dense (exact inner product), BM25 (bm25s), hybrid (weighted reciprocal
+rank fusion) and maximal-marginal-relevance reranking."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..embeddings import embed
+from .chunking import Chunk
+
+RETRIEVERS = ("dense", "bm25", "hybrid")
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    score: float
+    rank: int
+
+
+@dataclass
+class Index:
+    """Chunks with their embeddings and a BM25 index; `search` answers any retriever."""
+
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    model: str
+    bm25: object = None
+    build_s: float = 0.0
+    timings: list[float] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, chunks: list[Chunk], model: str = "all-minilm-l6-v2") -> Index:
+        import bm25s
+
+        started = time.perf_counter()
+        vectors = embed([c.text for c in chunks], model)  # cached on disk by chunk text + model
+        retriever = bm25s.BM25()
+        retriever.index(
+            bm25s.tokenize([c.text for c in chunks], stopwords="en", show_progress=False),
+            show_progress=False,
+        )
+        return cls(chunks, vectors, model, retriever, time.perf_counter() - started)
+
+    def dense(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        scores = query_vectors @ self.vectors.T
+        k = min(k, len(self.chunks))
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        out = []
+        for row, idx in zip(scores, top, strict=True):
+            order = idx[np.argsort(-row[idx], kind="stable")]
+            out.append([(int(i), float(row[i])) for i in order])
+        return out
+
+    def sparse(self, queries: list[str], k: int) -> list[list[tuple[int, float]]]:
+        import bm25s
+
+        k = min(k, len(self.chunks))
+        tokens = bm25s.tokenize(queries, stopwords="en", show_progress=False)
+        docs, scores = self.bm25.retrieve(tokens, k=k, show_progress=False, n_threads=1)
+        return [
+            [(int(d), float(s)) for d, s in zip(dr, sr, strict=True) if s > 0]
+            for dr, sr in zip(docs, scores, strict=True)
+        ]
+
+    def search(
+        self,
+        queries: list[str],
+        retriever: str,
+        k: int,
+        *,
+        hybrid_weight: float = 0.5,
+        rrf_k: int = 60,
+        mmr_lambda: float | None = None,
+        candidates: int = 50,
+    ) -> list[list[Hit]]:
+        """Top-k chunks per query. `hybrid_weight` is the dense share in reciprocal rank fusion;
+        `mmr_lambda` (0-1) reranks the candidates for diversity when given."""
+        if retriever not in RETRIEVERS:
+            raise ValueError(
+                f"unknown retriever {retriever!r}; choose from {', '.join(RETRIEVERS)}"
+            )
+        started = time.perf_counter()
+        pool = max(k, candidates if (retriever == "hybrid" or mmr_lambda is not None) else k)
+        qv = embed(queries, self.model) if retriever != "bm25" or mmr_lambda is not None else None
+        if retriever == "dense":
+            ranked = self.dense(qv, pool)
+        elif retriever == "bm25":
+            ranked = self.sparse(queries, pool)
+        else:
+            ranked = [
+                rrf([d, s], [hybrid_weight, 1 - hybrid_weight], rrf_k)
+                for d, s in zip(self.dense(qv, pool), self.sparse(queries, pool), strict=True)
+            ]
+        results = []
+        for i, r in enumerate(ranked):
+            if mmr_lambda is not None:
+                r = mmr(qv[i], self.vectors, r, k, mmr_lambda)
+            results.append([Hit(self.chunks[j], s, n + 1) for n, (j, s) in enumerate(r[:k])])
+        self.timings.append((time.perf_counter() - started) / max(1, len(queries)))
+        return results
+
+
+def rrf(
+    rankings: list[list[tuple[int, float]]], weights: list[float], k: int = 60
+) -> list[tuple[int, float]]:
+    """Weighted reciprocal rank fusion: score = sum of weight / (k + rank)."""
+    scores: dict[int, float] = {}
+    for ranking, w in zip(rankings, weights, strict=True):
+        for rank, (idx, _) in enumerate(ranking, 1):
+            scores[idx] = scores.get(idx, 0.0) + w / (k + rank)
+    return sorted(scores.items(), key=lambda x: (-x[1], x[0]))
+
+
+def mmr(
+    query: np.ndarray, vectors: np.ndarray, ranked: list[tuple[int, float]], k: int, lam: float
+) -> list[tuple[int, float]]:
+    """Maximal marginal relevance over the ranked candidates: lam * relevance - (1 - lam) * redundancy."""
+    cand = [i for i, _ in ranked]
+    chosen: list[int] = []
+    while cand and len(chosen) < k:
+        rel = vectors[cand] @ query
+        red = (vectors[cand] @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(len(cand))
+        best = int(np.argmax(lam * rel - (1 - lam) * red))
+        chosen.append(cand.pop(best))
+    return [(i, float(vectors[i] @ query)) for i in chosen]

@@ -1,0 +1,95 @@
+"""Document loaders: Markdown, plain text and HTML into (doc id, text) with stable offsets."""
+
+from __future__ import annotations
+
+import html.parser
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..data import DataError
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    text: str
+    path: str
+
+
+class _TextExtractor(html.parser.HTMLParser):
+    """Visible text of an HTML page, block elements separated by blank lines."""
+
+    BLOCKS = {
+        "p",
+        "div",
+        "section",
+        "article",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "br",
+        "table",
+    }
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n\n")
+        if tag in ("td", "th"):
+            self.parts.append(" | ")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._skip = max(0, self._skip - 1)
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(source: str) -> str:
+    parser = _TextExtractor()
+    parser.feed(source)
+    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
+    text = "\n".join(lines)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text.strip()
+
+
+def load_corpus(folder: str | Path) -> list[Document]:
+    """Every .md, .txt and .html file under `folder`; errors name the file (and line)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"corpus folder not found: {folder}")
+    docs = []
+    for path in sorted(folder.rglob("*")):
+        suffix = path.suffix.lower()
+        if not path.is_file() or suffix not in (".md", ".markdown", ".txt", ".html", ".htm"):
+            continue
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise DataError(f"{path}:{line}: not valid UTF-8 (byte {exc.start})") from None
+        if suffix in (".html", ".htm"):
+            text = html_to_text(text)
+        if not text.strip():
+            raise DataError(f"{path}: empty document")
+        doc_id = path.relative_to(folder).with_suffix("").as_posix()
+        docs.append(Document(doc_id, text, str(path)))
+    if not docs:
+        raise DataError(f"{folder}: no .md, .txt or .html documents")
+    return docs
