@@ -12,6 +12,8 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
+# ragas turns telemetry off only for the string "true".
+export RAGAS_DO_NOT_TRACK := true
 
 .PHONY: install run test lab bench lint format clean
 

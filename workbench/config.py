@@ -35,6 +35,7 @@ for _name, _value in {
     "TRANSFORMERS_OFFLINE": "1",
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "TOKENIZERS_PARALLELISM": "false",
+    "RAGAS_DO_NOT_TRACK": "true",  # ragas checks for the string "true"
 }.items():
     os.environ.setdefault(_name, _value)
 

@@ -82,3 +82,34 @@ def paired_differences(comparison: pd.DataFrame, metric: str, ax=None):
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
     return ax
+
+
+def retrieval_heatmaps(summary: pd.DataFrame, metric: str, axes=None):
+    """Per retriever: chunk size x k -> mean `metric` (averaged over chunkers, overlaps and weights)."""
+    retrievers = list(dict.fromkeys(summary["retriever"]))
+    if axes is None:
+        _, axes = plt.subplots(
+            1, len(retrievers), figsize=(4.2 * len(retrievers), 3.2), squeeze=False
+        )
+        axes = axes[0]
+    for ax, retriever in zip(axes, retrievers, strict=False):
+        pivot = summary[summary["retriever"] == retriever].pivot_table(
+            index="size", columns="k", values=metric
+        )
+        im = ax.imshow(pivot.to_numpy(dtype=float), vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        ax.set_xticks(range(len(pivot.columns)), [f"k={k}" for k in pivot.columns])
+        ax.set_yticks(range(len(pivot.index)), [f"{s} tok" for s in pivot.index])
+        for i in range(pivot.shape[0]):
+            for j in range(pivot.shape[1]):
+                v = pivot.iat[i, j]
+                ax.text(
+                    j,
+                    i,
+                    f"{v:.2f}",
+                    ha="center",
+                    va="center",
+                    color="white" if v < 0.6 else "black",
+                )
+        ax.set_title(f"{retriever}: {metric}")
+    axes[0].figure.colorbar(im, ax=list(axes), shrink=0.8)
+    return axes

@@ -1,5 +1,6 @@
 """Retrieval-augmented generation: loaders, chunkers, retrievers, span-based retrieval metrics."""
 
+from . import pipeline, ragas_eval
 from .chunking import CHUNKERS, Chunk, chunk_corpus
 from .index import RETRIEVERS, Hit, Index, mmr, rrf
 from .loaders import Document, html_to_text, load_corpus
@@ -18,6 +19,8 @@ __all__ = [
     "html_to_text",
     "load_corpus",
     "mmr",
+    "pipeline",
+    "ragas_eval",
     "ndcg",
     "precision",
     "recall",

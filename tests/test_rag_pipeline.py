@@ -1,0 +1,93 @@
+"""workbench.rag.pipeline and ragas_eval: the gold set, the grid, abstention, ragas metrics."""
+
+import json
+
+import pytest
+from conftest import add_catalog_entry, fake_model_entry
+from fake_openai import FakeOpenAIServer
+
+from workbench import config, tracking
+from workbench.data import DataError
+from workbench.rag import pipeline, ragas_eval
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return pipeline.load_corpus(config.datasets_dir() / "kb")
+
+
+def test_gold_set_shape(docs):
+    qa = pipeline.load_qa(None, docs)
+    types = [q["type"] for q in qa]
+    assert len(docs) >= 30 and len(qa) >= 80
+    assert types.count("unanswerable") >= 10 and types.count("multi_hop") >= 10
+    assert all(len(q["doc_ids"]) == 2 for q in qa if q["type"] == "multi_hop")
+    assert all(not q["spans"] for q in qa if q["type"] == "unanswerable")
+
+
+def test_a_span_that_does_not_match_its_document_names_file_and_line(docs, datasets_copy):
+    path = datasets_copy / "rag_qa.jsonl"
+    rows = [json.loads(x) for x in path.read_text().splitlines()]
+    rows[2]["spans"][0]["start"] += 3
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(DataError, match=r"rag_qa.jsonl:3: span text does not match"):
+        pipeline.load_qa(None, docs)
+
+
+def test_only_fixed_chunks_take_an_overlap():
+    cfgs = pipeline.configurations(
+        ["fixed", "recursive"], [64], [0, 16], ["dense", "hybrid"], [0.3, 0.7]
+    )
+    assert {(c["chunker"], c["overlap"]) for c in cfgs} == {
+        ("fixed", 0),
+        ("fixed", 16),
+        ("recursive", 0),
+    }
+    assert sum(c["retriever"] == "hybrid" for c in cfgs) == 6
+
+
+@pytest.mark.slow
+def test_grid_embeds_each_chunk_once_and_records_cache_hits(docs):
+    qa = pipeline.load_qa(None, docs)
+    grid, indexes = pipeline.run_grid(docs, qa, chunkers=["fixed", "sentence"], sizes=[64], overlaps=[0],
+                                      retrievers=["dense", "bm25", "hybrid"], hybrid_weights=[0.5], ks=[1, 3])  # fmt: skip
+    texts = {c.text for index in indexes.values() for c in index.chunks}
+    queries = {q["question"] for q in qa if q["spans"]}
+    cache = tracking.current().data["cache"]
+    assert cache["embedding_misses"] == len(texts | queries)
+    assert cache["embedding_hits"] > 0
+    summary = pipeline.summarise(grid)
+    assert len(summary) == 2 * 3 * 2 and summary["recall"].between(0, 1).all()
+    k1 = summary[summary.k == 1]
+    k3 = summary[summary.k == 3]
+    assert k3["recall"].mean() >= k1["recall"].mean()
+
+
+def test_abstention_detection():
+    assert pipeline.ABSTAIN.search("I don't know.")
+    assert pipeline.ABSTAIN.search("The context does not say how much it costs.")
+    assert not pipeline.ABSTAIN.search("Frames are covered up to 150 EUR.")
+
+
+SAMPLE = {"user_input": "Are glasses covered?", "response": "Yes, frames up to 150 EUR.",
+          "reference": "Yes: frames up to 150 EUR every 24 months.",
+          "retrieved_contexts": ["Prescription glasses: frames are covered up to 150 EUR every 24 months."],
+          "reference_contexts": ["Prescription glasses: frames are covered up to 150 EUR every 24 months."]}  # fmt: skip
+
+
+def test_ragas_non_llm_metrics_run_offline():
+    scores, failures = ragas_eval.score([SAMPLE], llm_metrics=False)
+    assert failures.empty and set(scores.metric) == set(ragas_eval.NON_LLM)
+    values = dict(zip(scores.metric, scores.value, strict=True))
+    assert values["non_llm_context_recall"] == 1.0 and 0 < values["rouge_score"] <= 1
+
+
+def test_ragas_llm_metrics_count_unparseable_judge_output_with_reasons(datasets_copy):
+    with FakeOpenAIServer(default="say:I am not sure what you mean") as server:
+        add_catalog_entry(datasets_copy, **fake_model_entry("judge", server.base_url))
+        scores, failures = ragas_eval.score([SAMPLE], judge_model="judge", max_tokens=32)
+    llm = scores[scores.metric.isin(ragas_eval.LLM)]
+    assert len(llm) == 2 and llm["value"].isna().all()
+    assert set(failures.metric) == set(ragas_eval.LLM) and failures["reason"].str.len().gt(0).all()
+    table = ragas_eval.summary_table(scores.assign(config="c"))
+    assert table.loc["faithfulness", "c"] == "none scored (0 / 1)"

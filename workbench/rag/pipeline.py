@@ -1,0 +1,204 @@
+"""The RAG tuning grid: chunking x size x overlap x retriever x hybrid weight x k, scored per
+question against gold spans; answers for chosen configurations; abstention on unanswerable questions."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import config, tracking
+from ..data import DataError, read_jsonl
+from ..stats import bootstrap_ci, percentile
+from .chunking import chunk_corpus
+from .index import Index
+from .loaders import Document, load_corpus
+from .metrics import hit_rate, ndcg, precision, recall, reciprocal_rank
+
+METRICS = ("hit_rate", "recall", "precision", "mrr", "ndcg")
+ABSTAIN = re.compile(
+    r"\b(i don'?t know|not (?:in|mentioned in|covered by) the context|no information|cannot (?:find|answer)|does not (?:say|contain|mention))\b",
+    re.I,
+)
+
+
+def load_qa(path: str | None, docs: list[Document]) -> list[dict[str, Any]]:
+    """The gold set; every span is checked against its document (errors name file and line)."""
+    p = config.datasets_dir() / (path or "rag_qa.jsonl")
+    rows = read_jsonl(p, required=("id", "question", "reference", "type"))
+    by_id = {d.id: d for d in docs}
+    for line, row in enumerate(rows, 1):
+        for span in row.get("spans", []):
+            doc = by_id.get(span["doc"])
+            if doc is None:
+                raise DataError(f"{p}:{line}: span refers to unknown document {span['doc']!r}")
+            if doc.text[span["start"] : span["end"]] != span["text"]:
+                raise DataError(
+                    f"{p}:{line}: span text does not match {span['doc']} at {span['start']}-{span['end']}"
+                )
+    tracking.current().log_dataset(p)
+    return rows
+
+
+def spans_of(row: dict[str, Any]) -> list[tuple[str, int, int]]:
+    return [(s["doc"], s["start"], s["end"]) for s in row.get("spans", [])]
+
+
+def configurations(chunkers, sizes, overlaps, retrievers, hybrid_weights) -> list[dict[str, Any]]:
+    out = []
+    for chunker, size, overlap in itertools.product(chunkers, sizes, overlaps):
+        if overlap >= size or (overlap and chunker != "fixed"):
+            continue  # only fixed-size windows take a token overlap
+        for retriever in retrievers:
+            for w in hybrid_weights if retriever == "hybrid" else [None]:
+                out.append(
+                    {
+                        "chunker": chunker,
+                        "size": size,
+                        "overlap": overlap,
+                        "retriever": retriever,
+                        "hybrid_weight": w,
+                    }
+                )
+    return out
+
+
+def run_grid(
+    docs: list[Document],
+    qa: list[dict[str, Any]],
+    *,
+    chunkers,
+    sizes,
+    overlaps,
+    retrievers,
+    hybrid_weights,
+    ks,
+    embedding_model: str = "all-minilm-l6-v2",
+) -> tuple[pd.DataFrame, dict[tuple, Index]]:
+    """One row per configuration x answerable question x k, with every retrieval metric."""
+    answerable = [q for q in qa if q.get("spans")]
+    queries = [q["question"] for q in answerable]
+    kmax = max(ks)
+    rows, indexes = [], {}
+    for cfg in configurations(chunkers, sizes, overlaps, retrievers, hybrid_weights):
+        key = (cfg["chunker"], cfg["size"], cfg["overlap"])
+        if key not in indexes:
+            indexes[key] = Index.build(chunk_corpus(docs, *key), embedding_model)
+        index = indexes[key]
+        results, latencies = [], []
+        for query in queries:  # one at a time, as an assistant would, so latency is per query
+            started = time.perf_counter()
+            results += index.search(
+                [query], cfg["retriever"], kmax, hybrid_weight=cfg["hybrid_weight"] or 0.5
+            )
+            latencies.append(time.perf_counter() - started)
+        for q, hits, per_query_s in zip(answerable, results, latencies, strict=True):
+            ranked = [h.chunk for h in hits]
+            gold = spans_of(q)
+            for k in ks:
+                rows.append({**cfg, "k": k, "question_id": q["id"], "type": q["type"],
+                             "hit_rate": hit_rate(ranked, gold, k), "recall": recall(ranked, gold, k),
+                             "precision": precision(ranked, gold, k), "mrr": reciprocal_rank(ranked, gold, k),
+                             "ndcg": ndcg(ranked, gold, k, pool=index.chunks), "query_s": per_query_s,
+                             "chunks": len(index.chunks), "build_s": index.build_s})  # fmt: skip
+    return pd.DataFrame(rows), indexes
+
+
+CONFIG = ["chunker", "size", "overlap", "retriever", "hybrid_weight", "k"]
+
+
+def summarise(grid: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Per configuration: every metric's mean, with a 95 % bootstrap interval for recall and MRR."""
+    rows = []
+    for cfg, g in grid.fillna({"hybrid_weight": -1}).groupby(CONFIG, sort=False):
+        row = dict(zip(CONFIG, cfg, strict=True))
+        row["hybrid_weight"] = None if row["hybrid_weight"] == -1 else row["hybrid_weight"]
+        for m in METRICS:
+            row[m] = float(g[m].mean())
+        for m in ("recall", "mrr"):
+            _, lo, hi = bootstrap_ci(g[m].tolist(), seed=seed)
+            row[f"{m}_ci_low"], row[f"{m}_ci_high"] = lo, hi
+        row.update(questions=int(g["question_id"].nunique()), chunks=int(g["chunks"].iloc[0]),
+                   query_p50_ms=1000 * percentile(g["query_s"].tolist(), 50))  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values(["recall", "mrr"], ascending=False).reset_index(drop=True)
+
+
+def failures(index: Index, qa: list[dict[str, Any]], cfg: dict[str, Any]) -> pd.DataFrame:
+    """Per answerable question the configuration misses: the gold span missed and what came instead."""
+    answerable = [q for q in qa if q.get("spans")]
+    results = index.search([q["question"] for q in answerable], cfg["retriever"], cfg["k"],
+                           hybrid_weight=cfg.get("hybrid_weight") or 0.5)  # fmt: skip
+    rows = []
+    for q, hits in zip(answerable, results, strict=True):
+        ranked = [h.chunk for h in hits]
+        for span in q["spans"]:
+            gold = [(span["doc"], span["start"], span["end"])]
+            if recall(ranked, gold, cfg["k"]) == 0:
+                rows.append({"question_id": q["id"], "question": q["question"], "missed_span": f"{span['doc']}: {span['text']}",
+                             "retrieved_instead": " | ".join(f"{c.id}: {c.text[:120]}" for c in ranked[:2])})  # fmt: skip
+    return pd.DataFrame(
+        rows, columns=["question_id", "question", "missed_span", "retrieved_instead"]
+    )
+
+
+def answer(
+    model: str,
+    index: Index,
+    questions: list[dict[str, Any]],
+    cfg: dict[str, Any],
+    *,
+    template: str = "rag-answer",
+    max_tokens: int = 64,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Generate answers from the retrieved context with a versioned prompt template."""
+    from ..llm import Request, generate_many
+    from ..prompts import load_template
+
+    tpl = load_template(template)
+    results = index.search([q["question"] for q in questions], cfg["retriever"], cfg["k"],
+                           hybrid_weight=cfg.get("hybrid_weight") or 0.5)  # fmt: skip
+    requests, contexts = [], []
+    for q, hits in zip(questions, results, strict=True):
+        ctx = [h.chunk.text for h in hits]
+        contexts.append(ctx)
+        case = {"id": q["id"], "context": "\n\n".join(ctx), "question": q["question"]}
+        requests.append(Request(tpl.render(case), max_tokens=max_tokens, seed=seed))
+    responses = generate_many(model, requests)
+    rows = []
+    for q, ctx, resp in zip(questions, contexts, responses, strict=True):
+        abstained = bool(ABSTAIN.search(resp.text)) if resp.ok else None
+        rows.append({"question_id": q["id"], "type": q["type"], "question": q["question"], "answer": resp.text,
+                     "reference": q["reference"], "retrieved_contexts": ctx,
+                     "reference_contexts": [s["text"] for s in q.get("spans", [])],
+                     "abstained": abstained, "latency_s": resp.latency_s, "error": resp.error,
+                     "abstention_correct": None if abstained is None else abstained == (q["type"] == "unanswerable")})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def pick_questions(qa: list[dict[str, Any]], n: int, seed: int = 0) -> list[dict[str, Any]]:
+    """`n` questions with every type represented, chosen by `seed`."""
+    rng = np.random.default_rng(seed)
+    by_type: dict[str, list] = {}
+    for q in qa:
+        by_type.setdefault(q["type"], []).append(q)
+    picked: list[dict[str, Any]] = []
+    types = sorted(by_type)
+    while len(picked) < min(n, len(qa)):
+        for t in types:
+            pool = [q for q in by_type[t] if q not in picked]
+            if pool and len(picked) < n:
+                picked.append(pool[int(rng.integers(len(pool)))])
+    return picked
+
+
+def load(corpus: str) -> list[Document]:
+    docs = load_corpus(config.datasets_dir() / corpus)
+    for d in docs:
+        tracking.current().log_dataset(d.path)
+    return docs
