@@ -19,6 +19,9 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_REPORTS", str(tmp_path / "reports"))
     monkeypatch.delenv("WORKBENCH_RUN_DIR", raising=False)
     monkeypatch.delenv("WORKBENCH_HEADLESS", raising=False)
+    from workbench import tracking
+
+    monkeypatch.setattr(tracking, "_current", None)  # each test starts with an empty run record
     return tmp_path
 
 

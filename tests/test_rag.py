@@ -128,3 +128,35 @@ def test_retrievers_find_the_obvious_chunk_and_embeddings_are_cached():
     misses = tracking.current().data["cache"]["embedding_misses"]
     rag.Index.build(chunks)  # same chunks again: every embedding from the cache
     assert tracking.current().data["cache"]["embedding_misses"] == misses
+
+
+def _pdf(lines: list[str]) -> bytes:
+    """A minimal one-page PDF with a text stream (test data made here, not downloaded)."""
+    content = "BT /F1 12 Tf 72 720 Td " + " ".join(f"({x}) Tj 0 -16 Td" for x in lines) + " ET"
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            "/Resources << /Font << /F1 5 0 R >> >> >>",
+            f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]  # fmt: skip
+    out, offsets = b"%PDF-1.4\n", []
+    for i, o in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{o}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    return (
+        out
+        + f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+
+
+def test_pdf_loader(tmp_path):
+    (tmp_path / "vision.pdf").write_bytes(
+        _pdf(["Glasses are covered up to 150 EUR.", "Lenses are covered in full."])
+    )
+    [doc] = rag.load_corpus(tmp_path)
+    assert doc.id == "vision" and "Glasses are covered up to 150 EUR." in doc.text
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    with pytest.raises(DataError, match="broken.pdf"):
+        rag.load_corpus(tmp_path)

@@ -91,3 +91,26 @@ def test_ragas_llm_metrics_count_unparseable_judge_output_with_reasons(datasets_
     assert set(failures.metric) == set(ragas_eval.LLM) and failures["reason"].str.len().gt(0).all()
     table = ragas_eval.summary_table(scores.assign(config="c"))
     assert table.loc["faithfulness", "c"] == "none scored (0 / 1)"
+
+
+def test_the_schema_a_ragas_prompt_asks_for_is_extracted():
+    from ragas.metrics._faithfulness import StatementGeneratorPrompt
+
+    prompt = StatementGeneratorPrompt().to_string()
+    schema = ragas_eval.output_schema(prompt)
+    assert schema and "statements" in schema["properties"]
+    assert ragas_eval.output_schema("no schema here") is None
+
+
+@pytest.mark.slow
+def test_local_model_answers_in_the_requested_json_schema():
+    from workbench.llm import Request, generate_many
+
+    schema = {"type": "object", "properties": {"verdict": {"type": "integer", "enum": [0, 1]},
+              "reason": {"type": "string"}}, "required": ["verdict", "reason"]}  # fmt: skip
+    fmt = {"type": "json_schema", "json_schema": {"name": "v", "schema": schema}}
+    reqs = [Request.from_prompt(f"Is {x} a fruit? Answer as JSON.", max_tokens=60, response_format=fmt)
+            for x in ("an apple", "a car")]  # fmt: skip
+    for r in generate_many("smollm2-135m-instruct", reqs, progress=False):
+        data = json.loads(r.text)
+        assert data["verdict"] in (0, 1) and isinstance(data["reason"], str)

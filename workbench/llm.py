@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import email.utils
 import functools
+import json
 import os
 import random
 import threading
@@ -143,7 +144,8 @@ class Provider:
 
     def batch_key(self, request: Request) -> tuple:
         """Requests with equal keys may share a batch."""
-        return (request.max_tokens, request.temperature, request.top_p, tuple(request.stop))
+        fmt = json.dumps(request.response_format, sort_keys=True) if request.response_format else ""
+        return (request.max_tokens, request.temperature, request.top_p, tuple(request.stop), fmt)
 
 
 class _FirstTokenClock:
@@ -171,6 +173,7 @@ class TransformersProvider(Provider):
         self._lock = threading.Lock()
         self._model = None
         self._tokenizer = None
+        self._compiler = None
         self.fingerprint = weights_fingerprint(spec)
 
     def identity(self) -> dict[str, Any]:
@@ -217,11 +220,6 @@ class TransformersProvider(Provider):
     def _generate_sync(self, requests: list[Request], timeout: float) -> list[Response]:
         import torch
 
-        if any(r.response_format for r in requests):
-            raise ProviderError(
-                f"{self.spec.id}: response_format is for HTTP servers; local models constrain "
-                "output with label_logprobs instead"
-            )
         model, tok = self.load()
         StoppingCriteriaList, set_seed = self._criteria_list, self._set_seed
         first = requests[0]
@@ -247,6 +245,8 @@ class TransformersProvider(Provider):
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         if stop:
             kwargs.update(stop_strings=stop, tokenizer=tok)
+        if first.response_format:
+            kwargs["logits_processor"] = self._grammar(first.response_format)
         with self._lock, torch.inference_mode():
             started = time.perf_counter()
             out = model.generate(**enc, **kwargs)
@@ -278,6 +278,29 @@ class TransformersProvider(Provider):
                 )
             )
         return responses
+
+    def _grammar(self, response_format: dict[str, Any]):
+        """A logits processor that only lets the model write JSON matching `response_format`.
+
+        Constrained decoding (xgrammar) is how a small local model answers with the structured
+        output a caller such as ragas requires: the JSON cannot be malformed.
+        """
+        import xgrammar as xgr
+        from transformers import LogitsProcessorList
+
+        model, tok = self.load()
+        if self._compiler is None:
+            info = xgr.TokenizerInfo.from_huggingface(tok, vocab_size=model.config.vocab_size)
+            self._compiler = xgr.GrammarCompiler(info)
+        kind = response_format.get("type")
+        if kind == "json_schema":
+            schema = response_format["json_schema"].get("schema", {})
+            compiled = self._compiler.compile_json_schema(json.dumps(schema))
+        elif kind == "json_object":
+            compiled = self._compiler.compile_builtin_json_grammar()
+        else:
+            raise ProviderError(f"{self.spec.id}: unsupported response_format type {kind!r}")
+        return LogitsProcessorList([xgr.contrib.hf.LogitsProcessor(compiled)])
 
     def label_logprobs(
         self, conversations: list[list[dict[str, str]]], labels: list[str], batch_size: int = 16

@@ -1,4 +1,4 @@
-"""Document loaders: Markdown, plain text and HTML into (doc id, text) with stable offsets."""
+"""Document loaders: Markdown, plain text, HTML and PDF into (doc id, text) with stable offsets."""
 
 from __future__ import annotations
 
@@ -68,15 +68,51 @@ def html_to_text(source: str) -> str:
     return text.strip()
 
 
+def pdf_to_text(path: Path) -> str:
+    """Text of a PDF (pypdf), pages separated by blank lines; errors name the file and page."""
+    import pypdf
+
+    try:
+        reader = pypdf.PdfReader(str(path))
+        pages = []
+        for n, page in enumerate(reader.pages, 1):
+            try:
+                pages.append(page.extract_text() or "")
+            except Exception as exc:
+                raise DataError(f"{path}: page {n}: cannot extract text ({exc})") from None
+    except pypdf.errors.PdfReadError as exc:
+        raise DataError(f"{path}: not a readable PDF ({exc})") from None
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    if not text:
+        raise DataError(f"{path}: no extractable text (a scanned PDF needs OCR first)")
+    return text
+
+
 def load_corpus(folder: str | Path) -> list[Document]:
-    """Every .md, .txt and .html file under `folder`; errors name the file (and line)."""
+    """Every .md, .txt, .html and .pdf file under `folder`; errors name the file (and line or page)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"corpus folder not found: {folder}")
     docs = []
     for path in sorted(folder.rglob("*")):
         suffix = path.suffix.lower()
-        if not path.is_file() or suffix not in (".md", ".markdown", ".txt", ".html", ".htm"):
+        if not path.is_file() or suffix not in (
+            ".md",
+            ".markdown",
+            ".txt",
+            ".html",
+            ".htm",
+            ".pdf",
+        ):
+            continue
+        if suffix == ".pdf":
+            docs.append(
+                Document(
+                    path.relative_to(folder).with_suffix("").as_posix(),
+                    pdf_to_text(path),
+                    str(path),
+                )
+            )
             continue
         raw = path.read_bytes()
         try:
@@ -91,5 +127,5 @@ def load_corpus(folder: str | Path) -> list[Document]:
         doc_id = path.relative_to(folder).with_suffix("").as_posix()
         docs.append(Document(doc_id, text, str(path)))
     if not docs:
-        raise DataError(f"{folder}: no .md, .txt or .html documents")
+        raise DataError(f"{folder}: no .md, .txt, .html or .pdf documents")
     return docs

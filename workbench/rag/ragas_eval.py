@@ -8,6 +8,7 @@ its reason, never left as a silent NaN.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import typing as t
@@ -22,6 +23,26 @@ NON_LLM = ("non_llm_context_precision_with_reference", "non_llm_context_recall",
 LLM = ("faithfulness", "answer_relevancy")
 
 
+_SCHEMA_INTRO = "complies with the following schema as specified in JSON Schema:"
+
+
+def output_schema(prompt: str) -> dict[str, t.Any] | None:
+    """The JSON schema a ragas prompt asks its answer to follow (ragas writes it into the prompt).
+
+    Passed on as `response_format`: local models decode under it (constrained decoding), HTTP
+    servers that support structured output enforce it.
+    """
+    at = prompt.find(_SCHEMA_INTRO)
+    if at < 0:
+        return None
+    rest = prompt[at + len(_SCHEMA_INTRO) :].lstrip()
+    try:
+        schema, _ = json.JSONDecoder().raw_decode(rest)
+    except json.JSONDecodeError:
+        return None
+    return schema if isinstance(schema, dict) else None
+
+
 def _llm_wrapper(judge_model: str, max_tokens: int):
     from langchain_core.outputs import Generation, LLMResult
     from ragas.llms.base import BaseRagasLLM
@@ -32,28 +53,36 @@ def _llm_wrapper(judge_model: str, max_tokens: int):
         """ragas' LLM interface over a catalog model (cache, retries, usage tracking included)."""
 
         def _request(self, prompt, temperature, stop) -> Request:
-            return Request.from_prompt(prompt.to_string(), max_tokens=max_tokens,
-                                       temperature=temperature or 0.0, stop=list(stop or []))  # fmt: skip
+            text = prompt.to_string()
+            schema = output_schema(text)
+            fmt = (
+                {"type": "json_schema", "json_schema": {"name": "ragas", "schema": schema}}
+                if schema
+                else None
+            )
+            return Request.from_prompt(text, max_tokens=max_tokens, temperature=temperature or 0.0,
+                                       stop=list(stop or []), response_format=fmt)  # fmt: skip
 
-        def _result(self, responses) -> LLMResult:
+        def _result(self, responses, structured: bool) -> LLMResult:
             failed = [r.error for r in responses if not r.ok]
             if failed:
                 raise RuntimeError(failed[0])
+            if structured and any(r.finish_reason == "length" for r in responses):
+                raise RuntimeError(
+                    f"judge's JSON cut off at max_tokens={max_tokens}; raise max_tokens"
+                )
             return LLMResult(generations=[[Generation(text=r.text) for r in responses]])
 
         def generate_text(self, prompt, n=1, temperature=0.01, stop=None, callbacks=None):
+            req = self._request(prompt, temperature, stop)
             return self._result(
-                generate_many(
-                    judge_model, [self._request(prompt, temperature, stop)], progress=False
-                )
+                generate_many(judge_model, [req], progress=False), bool(req.response_format)
             )
 
         async def agenerate_text(self, prompt, n=1, temperature=0.01, stop=None, callbacks=None):
-            return self._result(
-                await agenerate_many(
-                    judge_model, [self._request(prompt, temperature, stop)], progress=False
-                )
-            )
+            req = self._request(prompt, temperature, stop)
+            responses = await agenerate_many(judge_model, [req], progress=False)
+            return self._result(responses, bool(req.response_format))
 
         def is_finished(self, response) -> bool:
             return True
