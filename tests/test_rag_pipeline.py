@@ -44,6 +44,10 @@ def test_only_fixed_chunks_take_an_overlap():
         ("recursive", 0),
     }
     assert sum(c["retriever"] == "hybrid" for c in cfgs) == 6
+    with_mmr = pipeline.configurations(
+        ["fixed"], [64], [0], ["dense"], [0.5], mmr_lambdas=[0.5, 0.9]
+    )
+    assert [c["mmr_lambda"] for c in with_mmr] == [0.5, 0.9]
 
 
 @pytest.mark.slow

@@ -48,23 +48,30 @@ def spans_of(row: dict[str, Any]) -> list[tuple[str, int, int]]:
     return [(s["doc"], s["start"], s["end"]) for s in row.get("spans", [])]
 
 
-def configurations(chunkers, sizes, overlaps, retrievers, hybrid_weights) -> list[dict[str, Any]]:
+def configurations(
+    chunkers, sizes, overlaps, retrievers, hybrid_weights, mmr_lambdas=()
+) -> list[dict[str, Any]]:
     out = []
     for chunker, size, overlap in itertools.product(chunkers, sizes, overlaps):
         if overlap >= size or (overlap and chunker != "fixed"):
             continue  # only fixed-size windows take a token overlap
-        for retriever in retrievers:
+        for retriever, lam in itertools.product(retrievers, list(mmr_lambdas) or [None]):
             for w in hybrid_weights if retriever == "hybrid" else [None]:
-                out.append(
-                    {
-                        "chunker": chunker,
-                        "size": size,
-                        "overlap": overlap,
-                        "retriever": retriever,
-                        "hybrid_weight": w,
-                    }
-                )
+                out.append({"chunker": chunker, "size": size, "overlap": overlap, "retriever": retriever,
+                            "hybrid_weight": w, "mmr_lambda": lam})  # fmt: skip
     return out
+
+
+def _set(value) -> bool:
+    return value is not None and not (isinstance(value, float) and np.isnan(value))
+
+
+def search(index: Index, queries: list[str], cfg: dict[str, Any], k: int):
+    """Retrieve for `queries` with one grid configuration (retriever, hybrid weight, MMR)."""
+    weight = cfg.get("hybrid_weight")
+    lam = cfg.get("mmr_lambda")
+    return index.search(queries, cfg["retriever"], k, hybrid_weight=weight if _set(weight) else 0.5,
+                        mmr_lambda=lam if _set(lam) else None)  # fmt: skip
 
 
 def run_grid(
@@ -77,6 +84,7 @@ def run_grid(
     retrievers,
     hybrid_weights,
     ks,
+    mmr_lambdas=(),
     embedding_model: str = "all-minilm-l6-v2",
 ) -> tuple[pd.DataFrame, dict[tuple, Index]]:
     """One row per configuration x answerable question x k, with every retrieval metric."""
@@ -84,7 +92,7 @@ def run_grid(
     queries = [q["question"] for q in answerable]
     kmax = max(ks)
     rows, indexes = [], {}
-    for cfg in configurations(chunkers, sizes, overlaps, retrievers, hybrid_weights):
+    for cfg in configurations(chunkers, sizes, overlaps, retrievers, hybrid_weights, mmr_lambdas):
         key = (cfg["chunker"], cfg["size"], cfg["overlap"])
         if key not in indexes:
             indexes[key] = Index.build(chunk_corpus(docs, *key), embedding_model)
@@ -92,9 +100,7 @@ def run_grid(
         results, latencies = [], []
         for query in queries:  # one at a time, as an assistant would, so latency is per query
             started = time.perf_counter()
-            results += index.search(
-                [query], cfg["retriever"], kmax, hybrid_weight=cfg["hybrid_weight"] or 0.5
-            )
+            results += search(index, [query], cfg, kmax)
             latencies.append(time.perf_counter() - started)
         for q, hits, per_query_s in zip(answerable, results, latencies, strict=True):
             ranked = [h.chunk for h in hits]
@@ -108,15 +114,16 @@ def run_grid(
     return pd.DataFrame(rows), indexes
 
 
-CONFIG = ["chunker", "size", "overlap", "retriever", "hybrid_weight", "k"]
+CONFIG = ["chunker", "size", "overlap", "retriever", "hybrid_weight", "mmr_lambda", "k"]
 
 
 def summarise(grid: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """Per configuration: every metric's mean, with a 95 % bootstrap interval for recall and MRR."""
     rows = []
-    for cfg, g in grid.fillna({"hybrid_weight": -1}).groupby(CONFIG, sort=False):
+    for cfg, g in grid.fillna({"hybrid_weight": -1, "mmr_lambda": -1}).groupby(CONFIG, sort=False):
         row = dict(zip(CONFIG, cfg, strict=True))
-        row["hybrid_weight"] = None if row["hybrid_weight"] == -1 else row["hybrid_weight"]
+        for key in ("hybrid_weight", "mmr_lambda"):  # -1 stood in for "not used" while grouping
+            row[key] = None if row[key] == -1 else row[key]
         for m in METRICS:
             row[m] = float(g[m].mean())
         for m in ("recall", "mrr"):
@@ -131,8 +138,7 @@ def summarise(grid: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
 def failures(index: Index, qa: list[dict[str, Any]], cfg: dict[str, Any]) -> pd.DataFrame:
     """Per answerable question the configuration misses: the gold span missed and what came instead."""
     answerable = [q for q in qa if q.get("spans")]
-    results = index.search([q["question"] for q in answerable], cfg["retriever"], cfg["k"],
-                           hybrid_weight=cfg.get("hybrid_weight") or 0.5)  # fmt: skip
+    results = search(index, [q["question"] for q in answerable], cfg, cfg["k"])
     rows = []
     for q, hits in zip(answerable, results, strict=True):
         ranked = [h.chunk for h in hits]
@@ -161,8 +167,7 @@ def answer(
     from ..prompts import load_template
 
     tpl = load_template(template)
-    results = index.search([q["question"] for q in questions], cfg["retriever"], cfg["k"],
-                           hybrid_weight=cfg.get("hybrid_weight") or 0.5)  # fmt: skip
+    results = search(index, [q["question"] for q in questions], cfg, cfg["k"])
     requests, contexts = [], []
     for q, hits in zip(questions, results, strict=True):
         ctx = [h.chunk.text for h in hits]
