@@ -35,29 +35,13 @@ class Chunk:
 
 
 def load_documents(folder: str | Path) -> list[tuple[str, str]]:
-    """(doc id, text) for every .md / .txt file; unreadable or empty files name the file and line."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(f"documents folder not found: {folder}")
-    docs = []
-    for path in sorted(folder.rglob("*")):
-        if path.suffix.lower() not in (".md", ".txt") or not path.is_file():
-            continue
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise DataError(f"{path}:{line}: not valid UTF-8 (byte {exc.start})") from None
-        if "\x00" in text:
-            line = text[: text.index("\x00")].count("\n") + 1
-            raise DataError(f"{path}:{line}: contains a NUL byte; is this a binary file?")
-        if not text.strip():
-            raise DataError(f"{path}: empty document")
-        docs.append((path.relative_to(folder).with_suffix("").as_posix(), text))
-    if not docs:
-        raise DataError(f"{folder}: no .md or .txt documents")
-    return docs
+    """(doc id, text) per document, read by the RAG loader (Markdown, text, HTML, PDF).
+
+    Unreadable or empty files raise DataError naming the file and line.
+    """
+    from .rag.loaders import load_corpus
+
+    return [(d.id, d.text) for d in load_corpus(folder)]
 
 
 def paragraphs(docs: list[tuple[str, str]], min_chars: int = 80) -> list[Chunk]:
@@ -355,9 +339,12 @@ def build(
         )
     else:
         kind = "documents"
-        docs = load_documents(path)
-        for doc_id, _ in docs:
-            tracking.current().log_dataset(next(path.rglob(f"{doc_id}.*")))
+        from .rag.loaders import load_corpus
+
+        corpus = load_corpus(path)
+        for d in corpus:
+            tracking.current().log_dataset(d.path)
+        docs = [(d.id, d.text) for d in corpus]
         chunks = paragraphs(docs)
         task_spec, labels = dict(QA_TASK), []
         n_multi = max(1, n_target // 4) if "multi_hop" in strategies else 0

@@ -92,7 +92,7 @@ def load_corpus(folder: str | Path) -> list[Document]:
     """Every .md, .txt, .html and .pdf file under `folder`; errors name the file (and line or page)."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataError(f"corpus folder not found: {folder}")
+        raise DataError(f"documents folder not found: {folder}")
     docs = []
     for path in sorted(folder.rglob("*")):
         suffix = path.suffix.lower()
@@ -120,6 +120,9 @@ def load_corpus(folder: str | Path) -> list[Document]:
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             raise DataError(f"{path}:{line}: not valid UTF-8 (byte {exc.start})") from None
+        if "\x00" in text:
+            line = text[: text.index("\x00")].count("\n") + 1
+            raise DataError(f"{path}:{line}: contains a NUL byte; is this a binary file?")
         if suffix in (".html", ".htm"):
             text = html_to_text(text)
         if not text.strip():
