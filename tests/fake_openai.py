@@ -3,15 +3,20 @@
 It answers `/v1/chat/completions` (streaming and not) with "echo: <last user message>",
 and follows a script of behaviours, one per request: "ok", "429:<retry-after s>", "500", "400",
 "hang:<seconds>", "say:<text>" (answers exactly <text>), "leak" (puts the request's Authorization header in the answer, as a
-buggy or hostile server might), "slow:<seconds>" (answers after a delay).
+buggy or hostile server might), "slow:<seconds>" (answers after a delay), "sysecho:<form>"
+(a model that leaks: answers with its system prompt, in `form` plain, base64, reversed or
+spaced; "sysecho" alone cycles through the four forms request by request).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SYSECHO_FORMS = ("plain", "base64", "reversed", "spaced")
 
 
 class FakeOpenAIServer:
@@ -31,6 +36,7 @@ class FakeOpenAIServer:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with server._lock:
                     server.requests.append(body)
+                    n = len(server.requests)
                     server.headers.append({k.lower(): v for k, v in self.headers.items()})
                     step = server.script.pop(0) if server.script else server.default
                 kind, _, arg = step.partition(":")
@@ -46,6 +52,8 @@ class FakeOpenAIServer:
                 if kind == "slow":
                     time.sleep(float(arg or 0.2))
                 text = arg if kind == "say" else "echo: " + body["messages"][-1]["content"]
+                if kind == "sysecho":
+                    text = server.system_echo(body, arg, n)
                 if kind == "leak":
                     text += " auth=" + self.headers.get("Authorization", "")
                 if body.get("stream"):
@@ -119,6 +127,17 @@ class FakeOpenAIServer:
         self.port = self.httpd.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def system_echo(self, body: dict, form: str, n: int) -> str:
+        system = next((m["content"] for m in body["messages"] if m["role"] == "system"), "")
+        form = form or SYSECHO_FORMS[(n - 1) % len(SYSECHO_FORMS)]
+        if form == "base64":
+            return "Sure: " + base64.b64encode(system.encode()).decode()
+        if form == "reversed":
+            return system[::-1]
+        if form == "spaced":
+            return " ".join(system)
+        return "My instructions: " + system
 
     def __enter__(self):
         self._thread.start()

@@ -220,3 +220,50 @@ def test_malformed_seed_file_fails_the_synthetic_run_naming_file_and_line(datase
     )
     out = run("run", "03_synthetic_data", "-p", "source", "tasks/broken_seeds.jsonl")
     assert out.returncode == 1 and "broken_seeds.jsonl:2: not valid JSON" in out.stderr
+
+
+FUZZ_TINY = ("-p", "categories", "[system_prompt_leak]", "-p", "n_per_category", "2",
+             "-p", "mutators", "[base64]", "-p", "guards", "[none, output]", "-p", "paraphrase_model", "''",
+             "-p", "max_false_positive", "1.0")  # the double leaks on benign requests too  # fmt: skip
+
+
+@pytest.mark.slow
+def test_fuzzing_run_gates_and_replays_a_finding(datasets_copy):
+    with FakeOpenAIServer(default="sysecho:plain") as srv:
+        add_catalog_entry(datasets_copy, **fake_model_entry("leaky", srv.base_url))
+        out = run("run", "05_adversarial_fuzzing", "-p", "target_model", "leaky", *FUZZ_TINY)
+        assert out.returncode == 0, out.stderr
+        folder = Path(out.stdout.strip().splitlines()[-1])
+        record = json.loads((folder / "run.json").read_text())
+        assert record["metrics"]["asr_none"] == 1.0 and record["metrics"]["asr_output"] == 0.0
+        assert record["guards"]["blocked_output"] >= 4 and any(
+            k.endswith("adversarial/attacks.jsonl") for k in record["datasets"]
+        )
+        attack_id = json.loads((folder / "fuzz_results.jsonl").read_text().splitlines()[0])[
+            "attack_id"
+        ]
+        html = (folder / "report.html").read_text()
+        assert (
+            f"workbench fuzz replay {folder}" in html
+            or f"fuzz replay reports/05_adversarial_fuzzing/{folder.name}" in html
+        )
+
+        replay = run("fuzz", "replay", str(folder), attack_id, "--guards", "none", "--fresh")
+        assert replay.returncode == 0, replay.stdout + replay.stderr
+        assert "reproduced exactly" in replay.stdout and "success: True" in replay.stdout
+
+        # a tampered record is reported as not reproduced, with what differs
+        lines = (folder / "fuzz_results.jsonl").read_text().splitlines()
+        row = json.loads(lines[0])
+        row["output"] = "something else"
+        (folder / "fuzz_results.jsonl").write_text("\n".join([json.dumps(row), *lines[1:]]) + "\n")
+        tampered = run("fuzz", "replay", str(folder), attack_id, "--guards", "none")
+        assert tampered.returncode == 1 and "NOT reproduced: output" in tampered.stdout
+
+        # the gate fails the run (non-zero exit) when attacks succeed too often
+        gated = run("run", "05_adversarial_fuzzing", "-p", "target_model", "leaky", *FUZZ_TINY,
+                    "-p", "max_attack_success", "0.5")  # fmt: skip
+        assert (
+            gated.returncode == 1
+            and "gate failed: guards none: attack-success rate 1.000" in gated.stderr
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from typing import Any
@@ -137,6 +138,27 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fuzz(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .fuzz import replay_run
+
+    if args.fresh:  # an empty response cache: every model call (paraphrase included) runs again
+        os.environ["WORKBENCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="workbench-replay-")
+    out = replay_run(args.run_dir, args.attack_id, args.guards)
+    print(f"attack {out['attack_id']} (chain {out['chain']}, guards {out['guards']})")
+    print("attack text:", json.dumps(out["attack"], ensure_ascii=False))
+    print("output:", json.dumps(out["output"], ensure_ascii=False))
+    print(
+        f"success: {out['success']} ({out['reason'] or 'no detector fired'}); recorded: {out['recorded_success']}"
+    )
+    same = out["text_matches"] and out["output_matches"] and out["success_matches"]
+    print("reproduced exactly" if same else
+          "NOT reproduced: " + ", ".join(k.removesuffix("_matches") for k in
+                                         ("text_matches", "output_matches", "success_matches") if not out[k]))  # fmt: skip
+    return 0 if same else 1
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from . import serving
 
@@ -197,6 +219,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace an existing task of that name"
     )
     promote.set_defaults(func=cmd_data)
+
+    fz = sub.add_parser("fuzz", help="adversarial fuzzing helpers")
+    fz_sub = fz.add_subparsers(dest="fuzz_command", required=True)
+    rp = fz_sub.add_parser(
+        "replay", help="rebuild one attack of a 05_adversarial_fuzzing run, run it again, compare"
+    )
+    rp.add_argument("run_dir", help="the run folder")
+    rp.add_argument("attack_id", help="e.g. inj-003/base64")
+    rp.add_argument("--guards", default="none", help="guard setting: none, input, output, both")
+    rp.add_argument(
+        "--fresh", action="store_true", help="ignore the response cache: call the models again"
+    )
+    rp.set_defaults(func=cmd_fuzz)
 
     serve = sub.add_parser(
         "serve", help="serve a local catalog model over an OpenAI-compatible API"

@@ -168,6 +168,43 @@ def _local_reasons(
     ]
 
 
+def classify(
+    judge_model: str,
+    conversations: list[list[dict[str, str]]],
+    labels: list[str],
+    *,
+    kind: str,
+    key: str = "verdict",
+    reasons: bool = False,
+    max_tokens: int = 64,
+    parse_retries: int = 2,
+) -> list[tuple[str | None, str, str]]:
+    """One of `labels` per conversation, as (label or None, reason, raw reply).
+
+    An in-process judge picks the label with the highest log-probability (it cannot fail to
+    parse); an HTTP judge is asked for JSON `{key: label}` and retried. Counts go to the run
+    record under `judges` as `<kind>:<judge_model>`.
+    """
+    stats = JudgeStats(judged=len(conversations))
+    if isinstance(get_provider(judge_model), _Local):
+        scored = label_logprobs(judge_model, conversations, labels)
+        chosen = [max(s, key=s.get) for s in scored]
+        why = _local_reasons(judge_model, conversations, chosen) if reasons else [""] * len(chosen)
+        rows: list[tuple[str | None, str, str]] = [
+            (lab, w, lab) for lab, w in zip(chosen, why, strict=True)
+        ]
+    else:
+        numeric = all(lab.lstrip("-").isdigit() for lab in labels)
+        enum = ({"type": "integer", "enum": [int(x) for x in labels]} if numeric
+                else {"type": "string", "enum": labels})  # fmt: skip
+        props = {key: enum} | ({"reason": {"type": "string"}} if reasons else {})
+        schema = _json_schema(kind, props)
+        rows = _http_judge(judge_model, conversations, key, labels, schema, max_tokens,
+                           parse_retries, stats)  # fmt: skip
+    _record(kind, judge_model, stats)
+    return rows
+
+
 def rubric(
     judge_model: str,
     questions: list[str],
@@ -191,17 +228,8 @@ def rubric(
          {"role": "user", "content": RUBRIC_USER.format(question=q, answer=a, reference=r, low=low, high=high)}]
         for q, a, r in zip(questions, answers, references, strict=True)
     ]  # fmt: skip
-    stats = JudgeStats(judged=len(convs))
-    if isinstance(get_provider(judge_model), _Local):
-        scored = label_logprobs(judge_model, convs, allowed)
-        labels = [max(s, key=s.get) for s in scored]
-        why = _local_reasons(judge_model, convs, labels) if reasons else [""] * len(labels)
-        rows = [(lab, w, lab) for lab, w in zip(labels, why, strict=True)]
-    else:
-        schema = _json_schema("rubric", {"score": {"type": "integer", "enum": [int(x) for x in allowed]},
-                                         "reason": {"type": "string"}})  # fmt: skip
-        rows = _http_judge(judge_model, convs, "score", allowed, schema, 96, parse_retries, stats)
-    _record("rubric", judge_model, stats)
+    rows = classify(judge_model, convs, allowed, kind="rubric", key="score", reasons=reasons,
+                    max_tokens=96, parse_retries=parse_retries)  # fmt: skip
     df = pd.DataFrame(rows, columns=["label", "reason", "raw"])
     df["score"] = pd.to_numeric(df["label"], errors="coerce")
     df["normalised"] = (df["score"] - low) / (high - low)
@@ -232,18 +260,9 @@ def pairwise(
         ]  # fmt: skip
 
     forward, backward = convs(answers_x, answers_y), convs(answers_y, answers_x)
-    stats = JudgeStats(judged=2 * len(questions))
-    if isinstance(get_provider(judge_model), _Local):
-        verdicts = [
-            max(s, key=s.get) for s in label_logprobs(judge_model, forward + backward, PAIR_LABELS)
-        ]
-    else:
-        schema = _json_schema("preference", {"winner": {"type": "string", "enum": PAIR_LABELS}})
-        rows = _http_judge(
-            judge_model, forward + backward, "winner", PAIR_LABELS, schema, 32, parse_retries, stats
-        )
-        verdicts = [label for label, _, _ in rows]
-    _record("pairwise", judge_model, stats)
+    rows = classify(judge_model, forward + backward, PAIR_LABELS, kind="pairwise", key="winner",
+                    max_tokens=32, parse_retries=parse_retries)  # fmt: skip
+    verdicts = [label for label, _, _ in rows]
     n = len(questions)
     first = [{"A": "X", "B": "Y", "tie": "tie"}.get(v) if v else None for v in verdicts[:n]]
     second = [{"A": "Y", "B": "X", "tie": "tie"}.get(v) if v else None for v in verdicts[n:]]

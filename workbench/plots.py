@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+
+
+def _annotated(ax, values, labels=None, cmap: str = "viridis", dark_below: float = 0.6):
+    """A 0-1 heatmap with each cell's value (or `labels`) written in it."""
+    im = ax.imshow(values, vmin=0, vmax=1, cmap=cmap, aspect="auto")
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            if v == v:  # NaN: an empty cell
+                dark = v < dark_below if cmap == "viridis" else v > 1 - dark_below
+                ax.text(j, i, labels[i][j] if labels else f"{v:.2f}", ha="center", va="center",
+                        fontsize=8, color="white" if dark else "black")  # fmt: skip
+    return im
 
 
 def quality_vs(summary: pd.DataFrame, x: str, xlabel: str, front_col: str, ax=None):
@@ -44,21 +58,9 @@ def task_heatmap(board: pd.DataFrame, ax=None):
     pivot = board.pivot(index="model", columns="task", values="quality")
     if ax is None:
         _, ax = plt.subplots(figsize=(1.3 * len(pivot.columns) + 2, 0.6 * len(pivot) + 1.5))
-    im = ax.imshow(pivot.to_numpy(dtype=float), vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    im = _annotated(ax, pivot.to_numpy(dtype=float))
     ax.set_xticks(range(len(pivot.columns)), pivot.columns, rotation=30, ha="right")
     ax.set_yticks(range(len(pivot.index)), pivot.index)
-    for i in range(len(pivot.index)):
-        for j in range(len(pivot.columns)):
-            v = pivot.iat[i, j]
-            if pd.notna(v):
-                ax.text(
-                    j,
-                    i,
-                    f"{v:.2f}",
-                    ha="center",
-                    va="center",
-                    color="white" if v < 0.6 else "black",
-                )
     ax.figure.colorbar(im, ax=ax, label="quality")
     return ax
 
@@ -96,20 +98,58 @@ def retrieval_heatmaps(summary: pd.DataFrame, metric: str, axes=None):
         pivot = summary[summary["retriever"] == retriever].pivot_table(
             index="size", columns="k", values=metric
         )
-        im = ax.imshow(pivot.to_numpy(dtype=float), vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        im = _annotated(ax, pivot.to_numpy(dtype=float))
         ax.set_xticks(range(len(pivot.columns)), [f"k={k}" for k in pivot.columns])
         ax.set_yticks(range(len(pivot.index)), [f"{s} tok" for s in pivot.index])
-        for i in range(pivot.shape[0]):
-            for j in range(pivot.shape[1]):
-                v = pivot.iat[i, j]
-                ax.text(
-                    j,
-                    i,
-                    f"{v:.2f}",
-                    ha="center",
-                    va="center",
-                    color="white" if v < 0.6 else "black",
-                )
         ax.set_title(f"{retriever}: {metric}")
     axes[0].figure.colorbar(im, ax=list(axes), shrink=0.8)
     return axes
+
+
+def asr_heatmaps(summary: pd.DataFrame, settings: list[str] | None = None, axes=None):
+    """Per guard setting: category x mutator attack-success rate, each cell 'rate (k/n)'."""
+    settings = settings or list(dict.fromkeys(summary["guards"]))
+    cats = list(dict.fromkeys(summary["category"]))
+    muts = list(dict.fromkeys(summary["mutator"]))
+    if axes is None:
+        cols = min(2, len(settings))
+        rows = -(-len(settings) // cols)
+        fig, grid = plt.subplots(rows, cols, figsize=(0.85 * len(muts) * cols + 4, (0.5 * len(cats) + 1.6) * rows),
+                                 squeeze=False, constrained_layout=True)  # fmt: skip
+        axes = list(grid.flat)
+        for ax in axes[len(settings) :]:
+            ax.set_visible(False)
+    for ax, setting in zip(axes, settings, strict=False):
+        part = summary[summary["guards"] == setting].set_index(["category", "mutator"])
+        values = np.full((len(cats), len(muts)), np.nan)
+        labels = [["" for _ in muts] for _ in cats]
+        for i, c in enumerate(cats):
+            for j, m in enumerate(muts):
+                if (c, m) in part.index and part.loc[(c, m), "attempts"]:
+                    r = part.loc[(c, m)]
+                    values[i, j] = r["asr"]
+                    labels[i][j] = f"{r['asr']:.2f}\n{r['successes']}/{r['attempts']}"
+        im = _annotated(ax, values, labels, cmap="Reds")
+        ax.set_xticks(range(len(muts)), muts, rotation=40, ha="right")
+        ax.set_yticks(range(len(cats)), cats)
+        ax.set_title(f"guards: {setting}")
+    axes[0].figure.colorbar(
+        im, ax=list(axes[: len(settings)]), shrink=0.6, label="attack-success rate"
+    )
+    return axes
+
+
+def rate_bars(table: pd.DataFrame, label: str, rate: str, xlabel: str, ax=None):
+    """Horizontal bars of a rate per row with its 95 % interval (e.g. success per guard setting)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.5 * len(table) + 1.2))
+    y = range(len(table))
+    ax.barh(y, table[rate], color="#d62728", alpha=0.7)
+    ax.errorbar(table[rate], y, xerr=[table[rate] - table["ci_low"], table["ci_high"] - table[rate]],
+                fmt="none", ecolor="black", capsize=4)  # fmt: skip
+    ax.set_yticks(y, table[label])
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(xlabel)
+    ax.invert_yaxis()
+    ax.grid(axis="x", alpha=0.3)
+    return ax

@@ -60,3 +60,16 @@ def stratified_bootstrap_ci(
     alpha = (1 - confidence) / 2
     lo, hi = np.quantile(means, [alpha, 1 - alpha])
     return mean, float(lo), float(hi)
+
+
+def proportion_ci(
+    successes: int, n: int, confidence: float = 0.95
+) -> tuple[float | None, float | None]:
+    """Wilson score interval of a proportion (sound at 0/n and n/n, unlike the bootstrap);
+    (None, None) when n is 0."""
+    if n == 0:
+        return None, None
+    from scipy.stats import binomtest
+
+    ci = binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)

@@ -118,7 +118,13 @@ class RunTracker:
 
     def record_judge(self, name: str, counts: dict[str, int]) -> None:
         """Add a judge's judged / parse_failures / errors counts to the run record."""
-        entry = self.data.setdefault("judges", {}).setdefault(name, {})
+        self._add_counts(self.data.setdefault("judges", {}).setdefault(name, {}), counts)
+
+    def record_guards(self, **counts: int) -> None:
+        """Add guarded-call counts (checked, blocked_input, blocked_output, redacted) to the run record."""
+        self._add_counts(self.data.setdefault("guards", {}), counts)
+
+    def _add_counts(self, entry: dict[str, int], counts: dict[str, int]) -> None:
         for key, value in counts.items():
             entry[key] = entry.get(key, 0) + value
         self._flush()

@@ -63,3 +63,8 @@ def messages_html(conversations: dict[str, list[dict[str, str]]]) -> str:
             f"<details><summary>{html.escape(name)} ({len(messages)} messages)</summary>{turns}</details>"
         )
     return "".join(parts)
+
+
+def code_block(lines: list[str]) -> str:
+    """Lines of commands as an escaped, copyable <pre> block."""
+    return "<pre class='wb-code'>" + "\n".join(html.escape(line) for line in lines) + "</pre>"

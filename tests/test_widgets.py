@@ -1,0 +1,21 @@
+"""workbench.widgets: everything a model or an attacker wrote is escaped."""
+
+import pandas as pd
+
+from workbench import widgets
+
+PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+
+
+def test_outputs_table_and_code_block_escape_cells():
+    df = pd.DataFrame([{"attack": PAYLOAD, "score": float("nan")}])
+    html = widgets.outputs_table(df, ["attack", "score"])
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<td></td>" in html  # a missing score is an empty cell, not "nan"
+    block = widgets.code_block(["workbench fuzz replay run 'x/<b>'"])
+    assert block.startswith("<pre") and "&lt;b&gt;" in block and "<b>" not in block
+
+
+def test_messages_html_escapes_roles_and_content():
+    html = widgets.messages_html({"v<1>": [{"role": "user", "content": PAYLOAD}]})
+    assert "<img" not in html and "v&lt;1&gt;" in html

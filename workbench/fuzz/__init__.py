@@ -1,0 +1,62 @@
+"""Adversarial fuzzing: seeded mutators, leak and compliance detectors, attack campaigns.
+
+- `mutators`: deterministic, composable prompt mutators plus model paraphrase; `Attack` records
+  seed, parent and chain so every finding replays exactly;
+- `detectors`: canary and secret leaks in plain and encoded forms, markers, refusals, personal
+  data, and judge-based refusal and harm verdicts;
+- `campaign`: the catalogue under `datasets/adversarial/`, the planted secrets, runs against a
+  target with and without guards, attack-success rates with intervals, replay.
+"""
+
+from .campaign import (
+    CATEGORIES,
+    GUARD_SETTINGS,
+    FuzzError,
+    Plant,
+    build,
+    check_gates,
+    false_positives,
+    load_attacks,
+    load_benign,
+    most_effective,
+    replay_command,
+    replay_run,
+    run,
+    run_benign,
+    select,
+    summarise,
+)
+from .detectors import (
+    Detection,
+    base64_payloads,
+    canary_leak,
+    echo,
+    judge_harm,
+    judge_refusals,
+    marker,
+    new_canary,
+    personal_data,
+    refusal,
+    secret_leak,
+)
+from .mutators import (
+    MUTATORS,
+    PARAPHRASE,
+    Attack,
+    MutatorError,
+    expand,
+    known_mutators,
+    mutate,
+    mutate_many,
+    parse_chain,
+    replay,
+)
+
+__all__ = [
+    "CATEGORIES", "GUARD_SETTINGS", "MUTATORS", "PARAPHRASE", "Attack", "Detection", "FuzzError",
+    "MutatorError", "Plant", "base64_payloads", "build", "check_gates", "canary_leak", "echo", "expand",
+    "false_positives", "judge_harm", "judge_refusals", "known_mutators", "load_attacks",
+    "load_benign", "marker", "most_effective", "mutate", "mutate_many", "new_canary",
+    "parse_chain", "personal_data", "refusal", "replay", "replay_command", "replay_run", "run",
+    "run_benign", "secret_leak", "select", "summarise",
+]  # fmt: skip
