@@ -56,6 +56,15 @@ def test_selection_plant_and_attacks_follow_the_seed():
     assert len(fuzz.select(catalogue, ["harmful"], 0, seed=3)) == 16
     with pytest.raises(fuzz.FuzzError, match="parameter categories: unknown"):
         fuzz.select(catalogue, ["weather"], 1, 0)
+    target = dict(
+        model="smollm2-135m-instruct", template="hr-assistant", plant=fuzz.Plant.from_seed(3)
+    )
+    with pytest.raises(fuzz.FuzzError, match="parameter guards: unknown \\['off'\\]"):
+        fuzz.run(a, guards=["off"], **target)
+    with pytest.raises(fuzz.FuzzError, match="parameter guards: empty"):
+        fuzz.run(a, guards=[], **target)
+    with pytest.raises(fuzz.FuzzError, match="nothing to run"):
+        fuzz.run([], **target)
 
 
 def _leak_run(datasets_copy, category, guards, default="sysecho"):
@@ -79,6 +88,7 @@ def test_a_leaking_model_leaks_the_canary_in_every_form_and_the_output_guard_sto
     for form in ["in plain text", "base64-encoded", "reversed", "with separators inserted"]:
         assert f"canary {form}" in reasons, form
     assert guarded["success"].sum() == 0 and (guarded["blocked"] == "output").all()
+    assert guarded["reason"].str.startswith("blocked by the output guard: canary leak").all()
     assert not any(fuzz.canary_leak(o, plant.canary).hit for o in guarded["output"])
     assert all(
         plant.canary[7:] in o or fuzz.canary_leak(o, plant.canary).hit
