@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 
 from . import pii, tracking
-from .fuzz.detectors import base64_payloads, canary_leak
+from .fuzz.detectors import base64_payloads, canary_leak, secret_leak
 from .llm import Request, Response, generate_many
 
 REFUSAL = "I can't help with that request."
@@ -100,9 +100,9 @@ def check_output(
         leak = canary_leak(text, canary)
         if leak.hit:
             return GuardResult(REFUSAL, True, (f"canary leak: {leak.reason}",))
-    for secret in secrets:
-        if secret and (secret in text or canary_leak(text, secret).hit):
-            return GuardResult(REFUSAL, True, ("secret leak",))
+    leak = secret_leak(text, [s for s in secrets if s])
+    if leak.hit:
+        return GuardResult(REFUSAL, True, (f"secret leak: {leak.reason}",))
     clean, found = pii.scrub(text)
     reasons = (f"redacted {', '.join(sorted({f.kind for f in found}))}",) if found else ()
     return GuardResult(clean, False, reasons)
