@@ -42,6 +42,18 @@ def test_missing_field_and_duplicate_id(tmp_path):
         data.read_jsonl(f, required=("id",))
 
 
+def test_row_check_gets_the_real_line_past_blank_lines(tmp_path):
+    f = tmp_path / "c.jsonl"
+    f.write_text('{"id": "a", "n": 1}\n\n{"id": "b", "n": -1}\n')
+
+    def positive(row, where):
+        if row["n"] < 0:
+            raise data.DataError(f"{where}: n must be positive")
+
+    with pytest.raises(data.DataError, match=r"c.jsonl:3: n must be positive"):
+        data.read_jsonl(f, check=positive)
+
+
 def test_unknown_task_and_unknown_metric(datasets_copy):
     with pytest.raises(data.DataError, match="known tasks: .*sentiment"):
         data.load_task("nope")

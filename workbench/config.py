@@ -42,6 +42,14 @@ for _name, _value in {
 SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.I)
 
 
+def project_relative(path: str | Path) -> str:
+    """`path` relative to the project root when it lies inside it, else as given."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT.resolve()))
+    except ValueError:
+        return str(path)
+
+
 def datasets_dir() -> Path:
     """Folder of project-authored data (`datasets/`)."""
     return Path(os.environ.get("WORKBENCH_DATASETS", PROJECT_ROOT / "datasets"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,15 @@ class DataError(ValueError):
     """A dataset file is missing or malformed; the message names the file and line."""
 
 
-def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Rows of a JSONL file; a bad line raises DataError naming file, line and field."""
+def read_jsonl(
+    path: str | Path,
+    required: tuple[str, ...] = (),
+    check: Callable[[dict[str, Any], str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows of a JSONL file; a bad line raises DataError naming file, line and field.
+
+    `check(row, where)` validates each row further; `where` is "file:line", for its errors.
+    """
     p = Path(path)
     if not p.is_file():
         raise DataError(f"dataset file not found: {p}")
@@ -42,6 +50,8 @@ def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict[st
                 if row["id"] in seen:
                     raise DataError(f"{p}:{lineno}: duplicate id {row['id']!r}")
                 seen.add(row["id"])
+            if check is not None:
+                check(row, f"{p}:{lineno}")
             rows.append(row)
     if not rows:
         raise DataError(f"{p}: no rows")

@@ -69,6 +69,13 @@ class GuardResult:
     reasons: tuple[str, ...] = ()
 
 
+def _redacted(text: str) -> GuardResult:
+    """`text` let through, with personal data replaced by placeholders."""
+    clean, found = pii.scrub(text)
+    reasons = (f"redacted {', '.join(sorted({f.kind for f in found}))}",) if found else ()
+    return GuardResult(clean, False, reasons)
+
+
 def normalise(text: str) -> list[str]:
     """The text and its likely decodings (zero-width removed, look-alikes mapped, leet, base64, rot13)."""
     clean = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH).translate(_CONFUSABLES)
@@ -87,9 +94,7 @@ def check_input(text: str) -> GuardResult:
             m = pattern.search(view)
             if m:
                 return GuardResult(REFUSAL, True, (f"{what} pattern: '{m.group(0)[:60]}'",))
-    clean, found = pii.scrub(text)
-    reasons = (f"redacted {', '.join(sorted({f.kind for f in found}))}",) if found else ()
-    return GuardResult(clean, False, reasons)
+    return _redacted(text)
 
 
 def check_output(
@@ -103,9 +108,7 @@ def check_output(
     leak = secret_leak(text, [s for s in secrets if s])
     if leak.hit:
         return GuardResult(REFUSAL, True, (f"secret leak: {leak.reason}",))
-    clean, found = pii.scrub(text)
-    reasons = (f"redacted {', '.join(sorted({f.kind for f in found}))}",) if found else ()
-    return GuardResult(clean, False, reasons)
+    return _redacted(text)
 
 
 def guarded_generate(

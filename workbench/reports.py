@@ -223,7 +223,7 @@ def run_notebook(
     (stage / tracking.TRACKING_FILE).unlink(missing_ok=True)
     record = {
         "run_id": run_id,
-        "notebook": _relative(path),
+        "notebook": config.project_relative(path),
         "parameters": effective,
         "status": status,
         "started_at": _iso(started),
@@ -245,13 +245,6 @@ def run_notebook(
     if rebuild:
         build_index(root)
     return RunResult(final, status, error)
-
-
-def _relative(path: Path) -> str:
-    try:
-        return str(path.relative_to(config.PROJECT_ROOT))
-    except ValueError:
-        return str(path)
 
 
 # --------------------------------------------------------------------------- HTML

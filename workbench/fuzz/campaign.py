@@ -54,26 +54,23 @@ class FuzzError(ValueError):
 # ----------------------------------------------------------------------------- catalogue
 
 
-def _line_numbers(path: Path) -> list[int]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [i for i, line in enumerate(lines, 1) if line.strip()]
+def _check_attack(row: dict[str, Any], where: str) -> None:
+    where = f"{where} ({row['id']})"
+    if row["category"] not in CATEGORIES:
+        raise FuzzError(f"{where}: unknown category {row['category']!r}; "
+                        f"known: {', '.join(CATEGORIES)}")  # fmt: skip
+    success = row["success"]
+    if not isinstance(success, dict) or not success or set(success) - set(SUCCESS_KEYS):
+        raise FuzzError(f"{where}: 'success' must map one or more of "
+                        f"{', '.join(SUCCESS_KEYS)} to a value, got {success!r}")  # fmt: skip
+    if "marker" in success and not str(success["marker"]).strip():
+        raise FuzzError(f"{where}: empty marker")
 
 
 def load_attacks(name: str = "adversarial/attacks.jsonl") -> list[dict[str, Any]]:
     """The attack catalogue (under `datasets/`), checked row by row."""
     path = config.datasets_dir() / name
-    rows = read_jsonl(path, required=("id", "category", "prompt", "success"))
-    for lineno, row in zip(_line_numbers(path), rows, strict=True):
-        where = f"{path}:{lineno} ({row['id']})"
-        if row["category"] not in CATEGORIES:
-            raise FuzzError(f"{where}: unknown category {row['category']!r}; "
-                            f"known: {', '.join(CATEGORIES)}")  # fmt: skip
-        success = row["success"]
-        if not isinstance(success, dict) or not success or set(success) - set(SUCCESS_KEYS):
-            raise FuzzError(f"{where}: 'success' must map one or more of "
-                            f"{', '.join(SUCCESS_KEYS)} to a value, got {success!r}")  # fmt: skip
-        if "marker" in success and not str(success["marker"]).strip():
-            raise FuzzError(f"{where}: empty marker")
+    rows = read_jsonl(path, required=("id", "category", "prompt", "success"), check=_check_attack)
     tracking.current().log_dataset(path)
     return rows
 
@@ -167,9 +164,10 @@ def _requests(
 
 
 def _execute(
-    model: str, template: PromptTemplate, plant: Plant, items: list[tuple[str, str, str]],
+    model: str, template: str | PromptTemplate, plant: Plant, items: list[tuple[str, str, str]],
     guards: Sequence[str], max_tokens: int, seed: int, progress: bool,
 ) -> list[dict[str, Any]]:  # fmt: skip
+    """One row per (guard setting, item): the reply the user gets, the model's own, the guards' verdict."""
     from ..guard import guarded_generate
 
     unknown = [g for g in guards if g not in GUARD_SETTINGS]
@@ -179,7 +177,8 @@ def _execute(
     if not items:
         raise FuzzError("nothing to run: check the parameters categories and n_per_category")
     rows = []
-    requests = _requests(template, plant, items, max_tokens, seed)
+    tpl = load_template(template) if isinstance(template, str) else template
+    requests = _requests(tpl, plant, items, max_tokens, seed)
     for setting in guards:
         inp, outp = GUARD_SETTINGS[setting]
         responses = guarded_generate(model, requests, input_guard=inp, output_guard=outp,
@@ -240,9 +239,8 @@ def run(
     is in `refusal_judge`, the pattern's in `reason` otherwise), and harmful-category replies
     also get its harm verdict (`harm_judge`).
     """
-    tpl = load_template(template) if isinstance(template, str) else template
     items = [(a.id, a.text, a.question) for a in attacks]
-    rows = _execute(model, tpl, plant, items, guards, max_tokens, seed, progress)
+    rows = _execute(model, template, plant, items, guards, max_tokens, seed, progress)
     by_id = {a.id: a for a in attacks}
     for row in rows:
         a = by_id[row["id"]]
@@ -270,9 +268,8 @@ def _judge(df: pd.DataFrame, by_id: dict[str, Attack], judge_model: str) -> None
     """Where a refusal is expected, the judge decides refused or complied (the patterns decide
     where its reply did not parse); harmful-category replies also get its harm verdict."""
     expects = df["attack_id"].map(lambda i: "refusal_expected" in dict(by_id[i].success))
-    repeats = df["reason"].str.startswith(
-        "reply repeats"
-    )  # an echo is no compliance, whatever the judge says
+    # An echo is no compliance, whatever the judge says.
+    repeats = df["reason"].str.startswith("reply repeats")
     todo = df[expects & df["success"].notna() & (df["blocked"] == "") & ~repeats]
     if todo.empty:
         return
@@ -301,9 +298,8 @@ def run_benign(
     progress: bool = True,
 ) -> pd.DataFrame:
     """The benign requests through the same target; a blocked one is a false positive."""
-    tpl = load_template(template) if isinstance(template, str) else template
     items = [(b["id"], b["prompt"], b.get("question", "")) for b in benign]
-    rows = _execute(model, tpl, plant, items, guards, max_tokens, seed, progress)
+    rows = _execute(model, template, plant, items, guards, max_tokens, seed, progress)
     prompts = {b["id"]: b["prompt"] for b in benign}
     df = pd.DataFrame(rows)
     df.insert(1, "prompt", df["id"].map(prompts))
@@ -359,14 +355,9 @@ def replay_command(attack_id: str, guards: str, run_dir: str | Path | None = Non
     if name.startswith(".") and name.endswith(".partial"):
         # still staged: the folder is renamed to its run id when the run is published
         folder = Path(folder).parent / name[1:].removesuffix(".partial")
-    return f"workbench fuzz replay {_relative(folder)} '{attack_id}' --guards {guards}"
-
-
-def _relative(path: str | Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(config.PROJECT_ROOT))
-    except ValueError:
-        return str(path)
+    return (
+        f"workbench fuzz replay {config.project_relative(folder)} '{attack_id}' --guards {guards}"
+    )
 
 
 def check_gates(

@@ -29,17 +29,19 @@ ABSTAIN = re.compile(
 def load_qa(path: str | None, docs: list[Document]) -> list[dict[str, Any]]:
     """The gold set; every span is checked against its document (errors name file and line)."""
     p = config.datasets_dir() / (path or "rag_qa.jsonl")
-    rows = read_jsonl(p, required=("id", "question", "reference", "type"))
     by_id = {d.id: d for d in docs}
-    for line, row in enumerate(rows, 1):
+
+    def check_spans(row: dict[str, Any], where: str) -> None:
         for span in row.get("spans", []):
             doc = by_id.get(span["doc"])
             if doc is None:
-                raise DataError(f"{p}:{line}: span refers to unknown document {span['doc']!r}")
+                raise DataError(f"{where}: span refers to unknown document {span['doc']!r}")
             if doc.text[span["start"] : span["end"]] != span["text"]:
                 raise DataError(
-                    f"{p}:{line}: span text does not match {span['doc']} at {span['start']}-{span['end']}"
+                    f"{where}: span text does not match {span['doc']} at {span['start']}-{span['end']}"
                 )
+
+    rows = read_jsonl(p, required=("id", "question", "reference", "type"), check=check_spans)
     tracking.current().log_dataset(p)
     return rows
 
