@@ -37,8 +37,11 @@ test: install
 	$(BIN)/ruff check workbench tests benchmarks
 	$(BIN)/pytest --nbval-lax tests notebooks; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 
+# Jupyter refuses to start as root unless told to; containers often run as root.
+LAB_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 lab: install
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(LAB_ROOT) notebooks/
 
 bench: install
 	@for b in benchmarks/[a-z]*.py; do $(BIN)/python $$b || exit 1; done

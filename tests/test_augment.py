@@ -50,3 +50,24 @@ def test_qa_noise_changes_the_question_not_the_context():
 def test_first_line_skips_preambles():
     assert augment.first_line('Here\'s a new example:\n\n"Great tea."') == "Great tea."
     assert augment.first_line("- Text: Lovely shop") == "Lovely shop"
+
+
+def test_a_paraphrase_that_copies_its_parent_is_rejected(datasets_copy):
+    from conftest import add_catalog_entry, fake_model_entry
+    from fake_openai import FakeOpenAIServer
+
+    # r2 is the longer prompt: generate_many sends shorter prompts first, in the script's order.
+    rows = [
+        dict(ROW),
+        {
+            **ROW,
+            "id": "r2",
+            "input": "The delivery arrived two days late and the driver left it in the rain.",
+        },
+    ]
+    with FakeOpenAIServer(script=["say:" + ROW["input"].upper(), "say:My parcel came 48 hours after the promised date."]) as srv:  # fmt: skip
+        add_catalog_entry(datasets_copy, **fake_model_entry("para", srv.base_url))
+        kept, rejected = augment.augment_paraphrase("para", rows, concurrency=1)
+    assert [r["parent_id"] for r in kept] == ["r2"]
+    [copy] = rejected
+    assert copy["parent_id"] == "r1" and "near copy of its parent" in copy["reject_reason"]

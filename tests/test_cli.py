@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import add_catalog_entry, fake_model_entry
+from conftest import add_catalog_entry, fake_model_entry, write_notebook
 from fake_openai import FakeOpenAIServer
 
 WORKBENCH = str(Path(sys.executable).parent / "workbench")
@@ -54,14 +54,20 @@ def test_parameter_file_errors_name_file_and_line(tmp_path):
     assert out.returncode == 2 and re.search(r"p\.yaml:\d+: not valid YAML", out.stderr)
 
 
-def test_unknown_model_fails_the_run_with_a_named_error(tmp_path):
-    out = run("run", "01_model_discovery", "-p", "models", "[no-such-model]", "-p", "tasks", "[qa]")
-    assert out.returncode == 1
-    assert "unknown model id 'no-such-model'" in out.stderr
-    folder = Path(out.stdout.strip().splitlines()[-1])
-    record = json.loads((folder / "run.json").read_text())
-    assert record["status"] == "failed" and "no-such-model" in record["error"]["message"]
-    assert (folder / "report.html").exists()
+def test_unknown_model_or_task_is_an_error_before_anything_runs(tmp_path):
+    out = run("run", "01_model_discovery", "-p", "models", "[smollm2-135m-instruct, no-such-model]")
+    assert out.returncode == 2
+    assert "parameter 'models'" in out.stderr and "unknown model id 'no-such-model'" in out.stderr
+    assert "smollm2-135m-instruct" in out.stderr  # the known ids are listed
+    out = run("run", "02_prompt_iteration", "-p", "task", "qaa")
+    assert out.returncode == 2 and "unknown task 'qaa'" in out.stderr
+    assert not (tmp_path / "reports").exists()  # no kernel started, no run folder
+    # An empty string still means "none" (e.g. no judge); it is not an unknown id.
+    from workbench import reports
+
+    reports.validate_parameters(
+        reports.resolve_notebook("02_prompt_iteration"), {"judge_model": ""}
+    )
 
 
 def test_malformed_task_file_names_file_and_line(datasets_copy):
@@ -267,3 +273,87 @@ def test_fuzzing_run_gates_and_replays_a_finding(datasets_copy):
             gated.returncode == 1
             and "gate failed: guards none: attack-success rate 1.000" in gated.stderr
         )
+
+
+BUDGET_PARAMS = "max_error_rate: float = 0.0  # share of model calls that may fail (0 = none)\nn: int = 4  # calls"
+BUDGET_CELLS = (
+    "import workbench as wb\nwb.start_run(max_error_rate)",
+    "reqs = [wb.Request.from_prompt(f'q{i}', max_tokens=4, metadata={'case_id': f'c{i}'}) for i in range(n)]\n"
+    "out = wb.generate_many('fake', reqs, concurrency=1, progress=False)",
+    "from IPython.display import Markdown\nMarkdown(wb.run_health())",
+)
+
+
+def test_failed_calls_past_the_error_budget_fail_the_run_and_are_listed(tmp_path, datasets_copy):
+    nb = write_notebook(tmp_path / "nbs" / "calls.ipynb", BUDGET_PARAMS, *BUDGET_CELLS)
+    with FakeOpenAIServer(script=["400", "400"]) as server:
+        add_catalog_entry(datasets_copy, **fake_model_entry("fake", server.base_url))
+        out = run("run", str(nb))
+        assert out.returncode == 1
+        assert (
+            "run failed: 2 of 4 model calls failed (error rate 50.0% > max_error_rate 0.0%)"
+            in out.stderr
+        )
+        assert "[c0] fake: HTTP 400" in out.stderr and "[c1] fake: HTTP 400" in out.stderr
+        record = json.loads((Path(out.stdout.strip().splitlines()[-1]) / "run.json").read_text())
+        assert record["status"] == "failed" and record["error"]["type"] == "ErrorBudgetExceeded"
+        assert [f["case_id"] for f in record["failures"]] == ["c0", "c1"]
+        index = (tmp_path / "reports" / "index.html").read_text()
+        assert "2 of 4 model calls failed" in index and "2 of 4</td>" in index
+
+        server.script = ["400"]
+        out = run("run", str(nb), "-p", "max_error_rate", "0.3", "-p", "n", "5")
+        assert out.returncode == 0, out.stderr  # 1 of 5 = 20 %, within the budget of 30 %
+        folder = Path(out.stdout.strip().splitlines()[-1])
+        report = (folder / "report.html").read_text()
+        assert "1 of 5 model calls failed" in report  # in the report's first lines
+        assert report.index("1 of 5 model calls failed") < report.index("<h1")
+
+
+def test_terminal_shows_progress_and_no_false_or_alarming_warnings(tmp_path):
+    nb = write_notebook(
+        tmp_path / "nbs" / "quiet.ipynb",
+        "n_cases: int = 5  # cases sampled per task (0 = every case)",
+        "print(n_cases)",
+    )
+    out = run("run", str(nb), "-p", "n_cases", "3")
+    assert out.returncode == 0, out.stderr
+    for noise in ("Unable to parse", "Passed unknown parameter", "WARNING", "without encryption"):
+        assert noise not in out.stderr, out.stderr
+    assert "quiet: cell 1/" in out.stderr  # a progress line per notebook
+    executed = (Path(out.stdout.strip().splitlines()[-1]) / "notebook.ipynb").read_text()
+    assert '"3\\n"' in executed  # the value was applied
+    quiet = run("run", str(nb), "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_run_json_is_readable_like_the_rest_of_the_run(tmp_path):
+    nb = write_notebook(tmp_path / "nbs" / "mode.ipynb", "x: int = 1  # x", "print(x)")
+    out = run("run", str(nb), "-q")
+    folder = Path(out.stdout.strip().splitlines()[-1])
+    assert (folder / "run.json").stat().st_mode & 0o777 == 0o644
+    assert (folder / "report.html").stat().st_mode & 0o044 == 0o044
+
+
+def test_make_lab_passes_allow_root_only_as_root():
+    root = Path(__file__).resolve().parents[1]
+    dry = subprocess.run(["make", "-n", "-o", ".venv/.installed", "lab"], cwd=root,
+                         capture_output=True, text=True)  # fmt: skip
+    assert dry.returncode == 0, dry.stderr
+    assert ("--allow-root" in dry.stdout) == (os.geteuid() == 0)
+
+
+@pytest.mark.slow
+def test_model_discovery_under_cpu_load_keeps_every_answer(tmp_path):
+    """Two busy loops take both cores; local generation slows down but loses nothing."""
+    burn = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        out = run(*TINY_DISCOVERY, "-p", "tasks", "[summarisation, translation]", "-p", "n_cases", "3",
+                  env={"WORKBENCH_CACHE_DIR": str(tmp_path / "cold-cache")})  # fmt: skip
+    finally:
+        for p in burn:
+            p.kill()
+    assert out.returncode == 0, out.stderr
+    record = json.loads((Path(out.stdout.strip().splitlines()[-1]) / "run.json").read_text())
+    assert record["status"] == "succeeded" and record["usage"]["errors"] == 0
+    assert record["usage"]["calls"] == 6 and record["cache"]["misses"] == 6

@@ -75,3 +75,31 @@ def test_assert_usable_fails_when_every_call_failed():
     df = _results([], [], errors_b=2)
     with pytest.raises(RuntimeError, match="every one of 2 calls failed"):
         discovery.assert_usable(df)
+
+
+def test_no_recommendation_when_a_model_was_not_scored_on_every_case():
+    # smollm2 answered every case; gemma's calls failed on three of them (a dead endpoint, a
+    # timeout): its mean stands on other cases, so no model may be ranked above the other.
+    df = _results([0.9] * 6, [0.1] * 3)
+    dead = df[df.model == "gemma-3-270m"].head(3).assign(case_id=["c3", "c4", "c5"])
+    df = pd.concat([df, dead.assign(score=np.nan, error="cannot connect")], ignore_index=True)
+    summary = discovery.model_summary(df)
+    text = discovery.recommend(summary, discovery.leaderboard(df), df)
+    assert "No recommendation" in text and "Recommended" not in text
+    assert "`gemma-3-270m` has no score on 3 of 6 qa case(s)" in text
+    assert discovery.recommended_model(summary, df) is None
+
+
+def test_cached_answers_are_not_reported_as_measured_latency():
+    df = _results([0.9] * 4, [0.5] * 4)
+    df["cached"] = [True, True, False, False] + [True] * 4
+    df.loc[df.index[2:4], "latency_s"] = 3.0
+    summary = discovery.model_summary(df).set_index("model")
+    assert summary.loc["smollm2-135m-instruct", "timed"] == 2
+    assert summary.loc["smollm2-135m-instruct", "latency_p50_s"] == 3.0
+    assert summary.loc["gemma-3-270m", "timed"] == 0
+    assert summary.loc["gemma-3-270m", "latency_p50_s"] is None or np.isnan(
+        summary.loc["gemma-3-270m", "latency_p50_s"]
+    )
+    text = discovery.recommend(summary.reset_index(), discovery.leaderboard(df), df)
+    assert "Recommended: `smollm2-135m-instruct`" in text and "median latency 3.00 s" in text

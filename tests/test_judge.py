@@ -80,3 +80,43 @@ def test_local_judge_has_zero_parse_failures_by_construction():
     counts = tracking.current().data["judges"]
     assert counts["rubric:smollm2-135m-instruct"]["parse_failures"] == 0
     assert counts["pairwise:smollm2-135m-instruct"]["parse_failures"] == 0
+
+
+def test_a_judge_giving_every_answer_the_same_verdict_fails_its_check():
+    check = judge.check_discrimination("rubric:j", [3, 3, 3, 3, 3, 3, 3, 3])
+    assert not check["passed"] and "8 of 8 answers the same verdict" in check["problems"][0]
+    assert any(
+        "judge rubric:j cannot discriminate" in w for w in tracking.current().data["warnings"]
+    )
+    assert "⚠" in judge.discrimination_warning(check)
+
+
+def test_a_judge_that_picks_the_first_shown_answer_fails_its_check():
+    check = judge.check_discrimination("pairwise:j", ["X", "Y"] * 5, picked_first=[True] * 10)
+    assert not check["passed"] and "shown first in 100%" in check["problems"][0]
+
+
+def test_a_rubric_that_ignores_the_reference_metric_fails_and_a_good_one_passes():
+    # The rubric gave low scores even to answers with token F1 = 1.0 (seen with the 135M judge).
+    f1 = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.5, 0.5]
+    bad = judge.check_discrimination("rubric:bad", [1, 2, 1, 2, 2, 1, 1, 2][::-1], reference=f1,
+                                     reference_name="token_f1")  # fmt: skip
+    assert not bad["passed"] and "does not agree with token_f1" in " ".join(bad["problems"])
+    good = judge.check_discrimination("rubric:good", [5, 5, 4, 1, 2, 1, 3, 3], reference=f1,
+                                      reference_name="token_f1")  # fmt: skip
+    assert good["passed"] and good["agreement"] > 0.8
+    table = judge.checks_table()
+    assert list(table.index) == ["rubric:bad", "rubric:good"]
+
+
+def test_pairwise_vs_baseline_records_a_tie_only_judge_as_failing(fake):
+    from workbench import experiment
+
+    fake.default = 'say:{"winner": "A"}'  # always the first answer shown
+    rows = [{"variant": v, "model": "m", "case_id": f"c{i}", "repeat": 0, "input": f"q{i}",
+             "output": f"{v} answer {i}", "error": None} for v in ("base", "new") for i in range(6)]  # fmt: skip
+    table = experiment.pairwise_vs_baseline(pd.DataFrame(rows), "base", "judge-http")
+    assert table.iloc[0]["picked_first_shown"] == 1.0 and table.iloc[0]["tie"] == 1.0
+    check = tracking.current().data["judge_checks"]["pairwise:judge-http"]
+    assert not check["passed"]
+    assert any("shown first" in p for p in check["problems"])

@@ -250,3 +250,34 @@ def test_label_logprobs_equal_a_direct_unpadded_computation(labels):
                 logp = torch.log_softmax(model(input_ids=seq).logits.float(), dim=-1)[0]
             expected = sum(float(logp[len(prompt) - 1 + j, t]) for j, t in enumerate(ids))
             assert scores[label] == pytest.approx(expected, abs=2e-3), label
+
+
+@pytest.mark.slow
+def test_local_generation_has_no_wall_clock_timeout_and_keeps_its_batch():
+    # A timeout far below the batch's compute time: HTTP calls would fail, local work finishes.
+    reqs = [Request.from_prompt(f"Count to {i}.", max_tokens=16) for i in range(3, 6)]
+    out = generate_many("smollm2-135m-instruct", reqs, timeout=0.001, cache=False, progress=False)
+    assert all(r.ok for r in out), [r.error for r in out]
+    assert all(r.text and r.completion_tokens for r in out)
+
+
+def test_failed_call_names_the_model_once_and_is_listed_in_the_run_record(fake):
+    from workbench import tracking
+
+    fake.default = "400"
+    req = Request.from_prompt("q", max_tokens=4, metadata={"task": "qa", "case_id": "qa-007"})
+    [resp] = generate_many("fake", [req], progress=False, **QUICK)
+    assert resp.error.count("fake") == 1 or resp.error.startswith("fake: ")
+    assert not resp.error.startswith("fake: fake")
+    [failure] = tracking.current().data["failures"]
+    assert failure["model"] == "fake" and failure["case_id"] == "qa-007"
+    assert failure["task"] == "qa" and "HTTP 400" in failure["error"]
+
+
+def test_an_ad_hoc_model_spec_not_in_the_catalog_generates(fake):
+    from workbench.models import ModelSpec
+
+    spec = ModelSpec(id="adhoc", provider="openai", kind="chat", model="m", base_url=fake.base_url)
+    [resp] = generate_many(spec, _requests(1), progress=False)
+    assert resp.ok, resp.error
+    assert resp.model == "adhoc" and resp.text == "echo: question 0"

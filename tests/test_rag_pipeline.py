@@ -118,3 +118,65 @@ def test_local_model_answers_in_the_requested_json_schema():
     for r in generate_many("smollm2-135m-instruct", reqs, progress=False):
         data = json.loads(r.text)
         assert data["verdict"] in (0, 1) and isinstance(data["reason"], str)
+
+
+def test_supports_given_as_quotes_are_located_in_their_documents(docs, datasets_copy):
+    path = datasets_copy / "rag_qa.jsonl"
+    rows = [json.loads(x) for x in path.read_text().splitlines()]
+    original = pipeline.load_qa(None, docs)
+    # The same gold set, written by a user who quotes the supporting text instead of offsets;
+    # one quote has its line break and spacing changed, as text copied from a page would.
+    quoted = []
+    for i, row in enumerate(rows):
+        spans = [[s["doc"], s["text"]] for s in row["spans"]]
+        if i == 0 and spans:
+            spans[0][1] = "  " + spans[0][1].replace(" ", "\n", 1)
+            spans[0] = {"doc": spans[0][0], "quote": spans[0][1]}
+        quoted.append({**row, "spans": spans})
+    path.write_text("".join(json.dumps(r) + "\n" for r in quoted))
+    located = pipeline.load_qa(None, docs)
+    assert [q["spans"] for q in located] == [q["spans"] for q in original]
+
+
+def test_a_quote_not_in_its_document_names_file_and_line(docs, datasets_copy):
+    path = datasets_copy / "rag_qa.jsonl"
+    rows = [json.loads(x) for x in path.read_text().splitlines()]
+    rows[4]["spans"] = [[rows[4]["spans"][0]["doc"], "words that appear in no policy at all"]]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(DataError, match=r"rag_qa.jsonl:5: quote not found in document"):
+        pipeline.load_qa(None, docs)
+
+
+def test_abstention_and_answering_are_reported_apart_with_counts():
+    import pandas as pd
+
+    # A model that never abstains: with 1 unanswerable question of 4, a single "abstention
+    # accuracy" would read 0.75; the two rates say 0 of 1 and 3 of 3.
+    answers = pd.DataFrame({
+        "config": ["#1"] * 4, "type": ["single", "single", "multi_hop", "unanswerable"],
+        "abstained": [False] * 4, "error": [None] * 4,
+    })  # fmt: skip
+    row = pipeline.abstention_table(answers).loc["#1"]
+    assert row["abstained on unanswerable"] == "0 of 1" and row["abstention rate"] == 0.0
+    assert row["answered answerable"] == "3 of 3" and row["answer rate"] == 1.0
+
+
+def test_query_latency_excludes_a_first_use_warm_up(docs, monkeypatch):
+    import time
+
+    from workbench.rag.index import Index
+
+    calls = {"n": 0}
+    real = Index.search
+
+    def slow_first_search(self, *args, **kwargs):  # test double: the first use costs 300 ms
+        calls["n"] += 1
+        if calls["n"] == 1:
+            time.sleep(0.3)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Index, "search", slow_first_search)
+    qa = pipeline.load_qa(None, docs)[:6]
+    grid, _ = pipeline.run_grid(docs, qa, chunkers=["sentence"], sizes=[128], overlaps=[0],
+                                retrievers=["bm25"], hybrid_weights=[0.5], ks=[3])  # fmt: skip
+    assert grid["query_s"].max() < 0.2

@@ -216,3 +216,34 @@ def test_report_with_payloads_runs_no_script_in_chromium(hostile_report, tmp_pat
     assert "XSS-MARKER" in dom  # the page loaded and rendered the outputs
     assert not executed.search(dom)
     assert not re.search(r"<a\s[^>]*href=\"javascript:", dom)
+
+
+def test_a_failed_run_states_its_cause_in_one_line_and_folds_the_traceback(tmp_path):
+    failing = write_notebook(
+        tmp_path / "nbs" / "boom.ipynb",
+        "x: int = 1  # x",
+        "from workbench.data import DataError\nraise DataError('tasks/qa.jsonl:3: missing field(s) reference')",
+    )
+    result = reports.run_notebook(failing)
+    html = (result.path / "report.html").read_text()
+    assert "An Exception was encountered" not in html  # papermill's banner cell is gone
+    cause = "DataError: tasks/qa.jsonl:3: missing field(s) reference"
+    banner = html[html.index("wb-banner") :]
+    assert banner.index(f"Failed:</b> {cause}") < banner.index("<b>Run</b>")  # the first line
+    assert re.search(r"<details class=.wb-error.>", html) and "Traceback" in html  # folded away
+    assert re.search(r"<title>Test notebook · [^<]*\(failed\)</title>", html)
+    index = (tmp_path / "reports" / "index.html").read_text()
+    assert f"<div class='why'>{cause}</div>" in index
+
+
+def test_every_report_has_a_real_title(nb):
+    html = (reports.run_notebook(nb).path / "report.html").read_text()
+    title = re.search(r"<title>([^<]*)</title>", html).group(1)
+    assert title.startswith("Test notebook · ") and title != "Notebook"
+
+
+def test_a_quoted_cli_value_is_unquoted_for_string_parameters():
+    assert (
+        reports.parse_cli_value("''", "x") == "" and reports.parse_cli_value('"a b"', "x") == "a b"
+    )
+    assert reports.parse_cli_value("plain", "x") == "plain"

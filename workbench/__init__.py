@@ -4,6 +4,7 @@ from . import (
     config,
     data,
     discovery,
+    display,
     embeddings,
     experiment,
     filters,
@@ -12,6 +13,7 @@ from . import (
     judge,
     metrics,
     models,
+    notebook,
     pii,
     plots,
     prompts,
@@ -26,6 +28,7 @@ from .data import Task, load_task
 from .llm import Request, Response, generate, generate_many, get_provider
 from .metrics import MetricResult, score
 from .models import get_model, load_catalog
+from .notebook import run_health, start_run
 from .prompts import load_template
 from .reports import run_notebook
 from .tracking import current as current_run
@@ -42,6 +45,7 @@ __all__ = [
     "current_run",
     "data",
     "discovery",
+    "display",
     "embeddings",
     "experiment",
     "filters",
@@ -57,12 +61,15 @@ __all__ = [
     "load_template",
     "metrics",
     "models",
+    "notebook",
     "plots",
     "pii",
     "prompts",
     "rag",
+    "run_health",
     "run_notebook",
     "score",
+    "start_run",
     "stats",
     "synth",
     "tracking",

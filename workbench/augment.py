@@ -91,6 +91,20 @@ def augment_noise(
     return out
 
 
+# Character-level similarity (0-1) at or above which a "paraphrase" only copies its parent.
+NEAR_COPY = 0.9
+
+
+def copy_similarity(text: str, parent: str) -> float:
+    """How close `text` is to a copy of `parent`: case, punctuation and spacing ignored."""
+    from rapidfuzz import fuzz
+
+    def norm(s: str) -> str:
+        return " ".join(re.sub(r"[^\w\s]", " ", s.lower()).split())
+
+    return fuzz.ratio(norm(text), norm(parent)) / 100
+
+
 PARAPHRASE_PROMPT = "Rewrite the text with different words, keeping its meaning and tone. Reply with the rewritten text only.\n\nText: {text}"
 
 
@@ -105,6 +119,10 @@ def augment_paraphrase(model: str, rows: list[dict[str, Any]], seed: int = 0, co
         rows, generate_many(model, requests, concurrency=concurrency), strict=True
     ):
         text, why = parse_reply(resp)
+        if not why:
+            similarity = copy_similarity(text, str(row["input"]))
+            if similarity >= NEAR_COPY:
+                why = f"not a paraphrase: a near copy of its parent (similarity {similarity:.2f})"
         new = {**row, "input": text, "strategy": "paraphrase", "parent_id": row["id"],
                "raw_output": resp.text, "cost_usd": resp.cost_usd}  # fmt: skip
         if why:

@@ -28,15 +28,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     for name, raw in args.param or []:
         default = declared[name]["default"] if name in declared else None
         params[name] = reports.parse_cli_value(raw, default)
-    result = reports.run_notebook(path, params)
-    if not result.ok:
-        err = result.error or {}
-        print(
-            f"workbench: run failed: {err.get('type')}: {err.get('message')}",
-            file=sys.stderr,
-        )
+    result = reports.run_notebook(path, params, show_progress=not args.quiet)
+    _say_failure(result)
     print(result.path)
     return 0 if result.ok else 1
+
+
+def _say_failure(result: Any, indent: str = "") -> None:
+    """A failed run's cause in one line on stderr, then its first failed calls."""
+    from . import reports
+
+    if result.ok:
+        return
+    print(f"{indent}workbench: run failed: {reports.one_line(result.error)}", file=sys.stderr)
+    record = json.loads((result.path / "run.json").read_text(encoding="utf-8"))
+    failures = record.get("failures") or []
+    for f in failures[:10]:  # the error names the model; the labels say which case
+        where = " ".join(str(v) for k, v in f.items() if k not in ("model", "error"))
+        print(f"{indent}  [{where}] {f['error']}", file=sys.stderr)
+    more = record.get("usage", {}).get("errors", 0) - min(len(failures), 10)
+    if more > 0:
+        print(
+            f"{indent}  ... {more} more failed call(s) in {result.path / 'run.json'}",
+            file=sys.stderr,
+        )
 
 
 def cmd_run_all(args: argparse.Namespace) -> int:
@@ -46,13 +61,13 @@ def cmd_run_all(args: argparse.Namespace) -> int:
     if not notebooks:
         return _fail(f"no notebooks in {config.notebooks_dir()}")
     failed = 0
-    for nb in notebooks:
-        print(f"running {nb.name} ...", flush=True)
-        result = reports.run_notebook(nb, rebuild=False)
+    for n, nb in enumerate(notebooks, 1):
+        print(f"[{n}/{len(notebooks)}] {nb.stem}", flush=True)
+        result = reports.run_notebook(nb, rebuild=False, show_progress=not args.quiet)
         print(f"  {result.status}: {result.path}", flush=True)
         if not result.ok:
             failed += 1
-            print(f"  error: {(result.error or {}).get('message')}", file=sys.stderr)
+            _say_failure(result, indent="  ")
     index = reports.build_index()
     if failed:
         print(f"{failed} of {len(notebooks)} notebook(s) failed", file=sys.stderr)
@@ -190,11 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "-f", "--file", action="append", metavar="PARAMS.yaml", help="parameters from YAML"
     )
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress line on stderr")
     run.set_defaults(func=cmd_run)
 
     run_all = sub.add_parser(
         "run-all", help="run every notebook with its defaults, rebuild the index"
     )
+    run_all.add_argument("-q", "--quiet", action="store_true", help="no progress line on stderr")
     run_all.set_defaults(func=cmd_run_all)
 
     rep = sub.add_parser("reports", help="rebuild reports/index.html")

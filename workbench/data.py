@@ -12,10 +12,9 @@ from typing import Any
 import yaml
 
 from . import config, tracking
+from .io import DataError, pointer, read_text
 
-
-class DataError(ValueError):
-    """A dataset file is missing or malformed; the message names the file and line."""
+__all__ = ["DataError", "Task", "load_task", "read_jsonl", "read_yaml_mapping"]
 
 
 def read_jsonl(
@@ -28,31 +27,31 @@ def read_jsonl(
     `check(row, where)` validates each row further; `where` is "file:line", for its errors.
     """
     p = Path(path)
-    if not p.is_file():
-        raise DataError(f"dataset file not found: {p}")
     rows, seen = [], set()
-    with p.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(
-                    f"{p}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})"
-                ) from None
-            if not isinstance(row, dict):
-                raise DataError(f"{p}:{lineno}: expected a JSON object, got {type(row).__name__}")
-            missing = [k for k in required if row.get(k) in (None, "")]
-            if missing:
-                raise DataError(f"{p}:{lineno}: missing field(s) {', '.join(missing)}")
-            if "id" in row:
-                if row["id"] in seen:
-                    raise DataError(f"{p}:{lineno}: duplicate id {row['id']!r}")
-                seen.add(row["id"])
-            if check is not None:
-                check(row, f"{p}:{lineno}")
-            rows.append(row)
+    # Split on newlines only: the line numbers must be an editor's (str.splitlines also breaks
+    # at U+2028 and friends, which may stand inside a JSON string).
+    for lineno, line in enumerate(read_text(p, "dataset file").split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(
+                f"{p}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})"
+                + pointer(line, exc.colno)
+            ) from None
+        if not isinstance(row, dict):
+            raise DataError(f"{p}:{lineno}: expected a JSON object, got {type(row).__name__}")
+        missing = [k for k in required if row.get(k) in (None, "")]
+        if missing:
+            raise DataError(f"{p}:{lineno}: missing field(s) {', '.join(missing)}")
+        if "id" in row:
+            if row["id"] in seen:
+                raise DataError(f"{p}:{lineno}: duplicate id {row['id']!r}")
+            seen.add(row["id"])
+        if check is not None:
+            check(row, f"{p}:{lineno}")
+        rows.append(row)
     if not rows:
         raise DataError(f"{p}: no rows")
     return rows
@@ -61,10 +60,9 @@ def read_jsonl(
 def read_yaml_mapping(path: str | Path, what: str = "file") -> dict[str, Any]:
     """A YAML file holding a mapping; errors name the file and, for syntax errors, the line."""
     p = Path(path)
-    if not p.is_file():
-        raise DataError(f"{what} not found: {p}")
+    text = read_text(p, what)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""

@@ -13,10 +13,10 @@ from .data import Task, load_task
 from .llm import Request, generate_many
 from .metrics import score
 from .models import get_model, human_size
-from .stats import bootstrap_ci, percentile, stratified_bootstrap_ci
+from .stats import bootstrap_ci, measured, percentile, stratified_bootstrap_ci
 
 # Column groups for display: scores and speed first, then what the catalog says about each model.
-SCORE_COLUMNS = ["quality", "ci_low", "ci_high", "tasks", "answers", "errors", "latency_p50_s",
+SCORE_COLUMNS = ["quality", "ci_low", "ci_high", "tasks", "answers", "errors", "timed", "latency_p50_s",
                  "latency_p95_s", "ttft_p50_s", "tokens_per_s", "cost_per_1k_requests_usd"]  # fmt: skip
 FACT_COLUMNS = [
     "licence",
@@ -136,13 +136,36 @@ def _catalog_columns(model: str) -> dict[str, Any]:
 
 def _speed(group: pd.DataFrame) -> dict[str, Any]:
     ok = group[group["error"].isna()]
+    timed = measured(group)
     return {
-        "latency_p50_s": percentile(ok["latency_s"].tolist(), 50),
-        "latency_p95_s": percentile(ok["latency_s"].tolist(), 95),
-        "ttft_p50_s": percentile(ok["ttft_s"].tolist(), 50),
-        "tokens_per_s": percentile(ok["tokens_per_s"].tolist(), 50),
+        "timed": len(timed),
+        "latency_p50_s": percentile(timed["latency_s"].tolist(), 50),
+        "latency_p95_s": percentile(timed["latency_s"].tolist(), 95),
+        "ttft_p50_s": percentile(timed["ttft_s"].tolist(), 50),
+        "tokens_per_s": percentile(timed["tokens_per_s"].tolist(), 50),
+        # Cost comes from token counts, which a cached answer keeps exactly.
         "cost_per_1k_requests_usd": float(ok["cost_usd"].mean() * 1000) if len(ok) else None,
     }
+
+
+def coverage_gaps(df: pd.DataFrame) -> list[str]:
+    """What keeps the models from being compared on the same cases (empty when nothing does).
+
+    One line per model and task with cases another model was scored on and this one was not.
+    """
+    scored = df[df["score"].notna()]
+    keys = ["task", "case_id", "repeat"] if "repeat" in df else ["task", "case_id"]
+    wanted = set(map(tuple, df[keys].drop_duplicates().to_numpy().tolist()))
+    gaps = []
+    for model in df["model"].unique():
+        have = set(map(tuple, scored.loc[scored["model"] == model, keys].to_numpy().tolist()))
+        missing: dict[str, int] = {}
+        for key in sorted(wanted - have):
+            missing[key[0]] = missing.get(key[0], 0) + 1
+        for task, n in missing.items():
+            total = sum(1 for k in wanted if k[0] == task)
+            gaps.append(f"`{model}` has no score on {n} of {total} {task} case(s)")
+    return gaps
 
 
 def leaderboard(df: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
@@ -212,28 +235,54 @@ def pareto_front(df: pd.DataFrame, x: str, y: str = "quality") -> list[bool]:
     return front
 
 
-def recommend(summary: pd.DataFrame, board: pd.DataFrame) -> str:
-    """A recommendation paragraph (Markdown) computed from the summary numbers."""
+def _latency(value: Any) -> str:
+    return "not measured (cached answers)" if value is None or pd.isna(value) else f"{value:.2f} s"
+
+
+def recommended_model(summary: pd.DataFrame, results: pd.DataFrame | None) -> str | None:
+    """The model to recommend, or None when no model scored or the models' cases differ."""
+    ranked = summary.dropna(subset=["quality"])
+    if ranked.empty or (results is not None and coverage_gaps(results)):
+        return None
+    return str(ranked.iloc[0]["model"])
+
+
+def recommend(
+    summary: pd.DataFrame, board: pd.DataFrame, results: pd.DataFrame | None = None
+) -> str:
+    """A recommendation paragraph (Markdown) computed from the summary numbers.
+
+    With `results`, it declines to pick when the candidates were not scored on the same
+    cases (a failed call, a model that was never reached), naming what is missing.
+    """
     e = html.escape
     ranked = summary.dropna(subset=["quality"])
     if ranked.empty:
         return "**No recommendation:** no model produced a scorable answer; see the errors above."
+    gaps = coverage_gaps(results) if results is not None else []
+    if gaps:
+        return (
+            "**No recommendation:** the candidates were not scored on the same cases, so their "
+            "averages are not comparable. Missing: "
+            + "; ".join(e(g) for g in gaps)
+            + ". Fix the failed calls listed below (or raise `n_cases`/retry) and run again."
+        )
     best = ranked.iloc[0]
     parts = [
         f"**Recommended: `{e(best['model'])}`** — highest mean quality across tasks, "
         f"{best['quality']:.3f} (95 % CI {best['ci_low']:.3f}–{best['ci_high']:.3f}), "
-        f"median latency {best['latency_p50_s']:.2f} s, "
+        f"median latency {_latency(best['latency_p50_s'])}, "
         f"{best['cost_per_1k_requests_usd']:.4f} USD per 1,000 requests, licence {e(str(best['licence']))}."
     ]
     for _, other in ranked.iloc[1:].iterrows():
         if other["ci_high"] >= best["ci_low"]:
-            faster = other["latency_p50_s"] < best["latency_p50_s"]
+            faster = bool(other["latency_p50_s"] < best["latency_p50_s"])  # False when unmeasured
             parts.append(
                 f"The data **cannot separate** it from `{e(other['model'])}` "
                 f"({other['quality']:.3f}, CI {other['ci_low']:.3f}–{other['ci_high']:.3f}): "
                 "the intervals overlap, so run more cases before relying on the ranking"
                 + (
-                    f"; `{e(other['model'])}` is faster (median {other['latency_p50_s']:.2f} s) "
+                    f"; `{e(other['model'])}` is faster (median {_latency(other['latency_p50_s'])}) "
                     "and may be the better choice at equal quality."
                     if faster
                     else "."
@@ -268,16 +317,15 @@ def recommend(summary: pd.DataFrame, board: pd.DataFrame) -> str:
     return " ".join(parts)
 
 
-def log_headline(summary: pd.DataFrame) -> None:
+def log_headline(summary: pd.DataFrame, results: pd.DataFrame | None = None) -> None:
     """Record the leaderboard's headline figures in the run record."""
     t = tracking.current()
-    ranked = summary.dropna(subset=["quality"])
-    if not ranked.empty:
-        t.log_metric("recommended_model", str(ranked.iloc[0]["model"]))
+    t.log_metric("recommended_model", recommended_model(summary, results) or "none (see report)")
     for r in summary.itertuples():
         if r.quality is not None and not np.isnan(r.quality):
             t.log_metric(f"{r.model}/quality", round(float(r.quality), 4))
-            t.log_metric(f"{r.model}/latency_p50_s", round(float(r.latency_p50_s), 3))
+            if r.latency_p50_s is not None and not pd.isna(r.latency_p50_s):
+                t.log_metric(f"{r.model}/latency_p50_s", round(float(r.latency_p50_s), 3))
 
 
 def describe_tasks(tasks: list[str]) -> pd.DataFrame:

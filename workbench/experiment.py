@@ -18,7 +18,7 @@ from .data import Task
 from .llm import Request, generate_many
 from .metrics import score
 from .prompts import PromptTemplate
-from .stats import bootstrap_ci, percentile
+from .stats import bootstrap_ci, measured, percentile
 
 
 def run_grid(
@@ -93,9 +93,10 @@ def variant_summary(df: pd.DataFrame, metrics: list[str], seed: int = 0) -> pd.D
             mean, lo, hi = bootstrap_ci(values, seed=seed) if values else (np.nan,) * 3
             row.update({m: mean, f"{m}_ci_low": lo, f"{m}_ci_high": hi})
         ok = g[g["error"].isna()]
+        timed = measured(g)
         row.update({
             "n_cases": int(g["case_id"].nunique()), "errors": int(g["error"].notna().sum()),
-            "latency_p50_s": percentile(ok["latency_s"].tolist(), 50),
+            "timed": len(timed), "latency_p50_s": percentile(timed["latency_s"].tolist(), 50),
             "prompt_tokens_mean": float(ok["prompt_tokens"].mean()) if len(ok) else np.nan,
             "completion_tokens_mean": float(ok["completion_tokens"].mean()) if len(ok) else np.nan,
             "cost_per_1k_requests_usd": float(ok["cost_usd"].mean() * 1000) if len(ok) else np.nan,
@@ -268,10 +269,17 @@ def matrix(summary: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
 
 
 def judge_answers(
-    df: pd.DataFrame, judge_model: str, scale: tuple[int, int] = (1, 5)
+    df: pd.DataFrame,
+    judge_model: str,
+    scale: tuple[int, int] = (1, 5),
+    reference_metric: str | None = None,
 ) -> pd.DataFrame:
-    """Add the rubric judge's score (normalised 0-1), reason and parse failures to every answer."""
-    from .judge import rubric
+    """Add the rubric judge's score (normalised 0-1), reason and parse failures to every answer.
+
+    The judge's discrimination is checked (same verdicts, agreement with `reference_metric`,
+    the task's own metric, when given) and recorded with the run.
+    """
+    from .judge import check_discrimination, rubric
 
     df = df.copy()
     ok = df["error"].isna()
@@ -282,6 +290,12 @@ def judge_answers(
         df.loc[ok, "judge_score"] = rated["normalised"].to_numpy()
         df.loc[ok, "judge_reason"] = rated["reason"].to_numpy()
         df.loc[ok, "judge_parse_failure"] = rated["parse_failure"].to_numpy()
+        check_discrimination(
+            f"rubric:{judge_model}",
+            df.loc[ok, "judge_score"],
+            reference=df.loc[ok, reference_metric] if reference_metric else None,
+            reference_name=reference_metric or "",
+        )
     return df
 
 
@@ -289,11 +303,13 @@ def pairwise_vs_baseline(
     df: pd.DataFrame, baseline: str, judge_model: str, seed: int = 0
 ) -> pd.DataFrame:
     """Judge each variant's answer against the baseline's on the same case, in both orders."""
-    from .judge import pairwise, win_rates
+    from .judge import check_discrimination, pairwise, win_rates
 
     first = df[df["error"].isna() & (df["repeat"] == 0)]
     base = first[first["variant"] == baseline].set_index(["model", "case_id"])
-    rows = []
+    rows: list[dict[str, Any]] = []
+    all_verdicts: list[str] = []
+    all_picks: list[bool] = []
     for variant in [v for v in dict.fromkeys(df["variant"]) if v != baseline]:
         other = first[first["variant"] == variant].set_index(["model", "case_id"])
         common = base.index.intersection(other.index)
@@ -301,7 +317,12 @@ def pairwise_vs_baseline(
             continue
         verdicts = pairwise(judge_model, base.loc[common, "input"].tolist(),
                             other.loc[common, "output"].tolist(), base.loc[common, "output"].tolist())  # fmt: skip
-        picked_a = pd.concat([verdicts["first"] == "X", verdicts["second"] == "Y"]).mean()
+        parsed = verdicts.dropna(subset=["first", "second"])
+        picks = pd.concat([parsed["first"] == "X", parsed["second"] == "Y"])
+        all_verdicts += parsed["first"].tolist() + parsed["second"].tolist()
+        all_picks += picks.tolist()
         rows.append({"variant": variant, "baseline": baseline, **win_rates(verdicts["outcome"], seed=seed),
-                     "picked_first_shown": float(picked_a)})  # fmt: skip
+                     "picked_first_shown": float(picks.mean()) if len(picks) else None})  # fmt: skip
+    if all_verdicts:
+        check_discrimination(f"pairwise:{judge_model}", all_verdicts, picked_first=all_picks)
     return pd.DataFrame(rows)

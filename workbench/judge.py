@@ -294,3 +294,96 @@ def win_rates(outcomes: pd.Series, seed: int = 0) -> dict[str, Any]:
         "ci_high": hi,
         "unparsed": int(outcomes.isna().sum()),
     }
+
+
+# A judge fails its discrimination check when one verdict covers at least this share of its
+# verdicts, when it picks the first-shown answer at least this often (or this rarely), or when
+# its scores do not rise with the task's reference metric (Spearman rho below this).
+SAME_VERDICT_LIMIT = 0.9
+POSITION_BIAS_LIMIT = 0.8
+MIN_AGREEMENT = 0.2
+MIN_CHECKED = 5
+
+
+def check_discrimination(
+    name: str,
+    verdicts: Any,
+    *,
+    reference: Any = None,
+    reference_name: str = "",
+    picked_first: Any = None,
+) -> dict[str, Any]:
+    """Whether a judge tells answers apart: share of identical verdicts, position bias, agreement.
+
+    `verdicts` are the judge's scores or labels (missing ones ignored); `reference` the task's
+    own metric per answer, where one exists; `picked_first` per pairwise verdict, whether the
+    judge chose the answer it was shown first. A failed check is recorded as a run warning,
+    so the report and the index show it next to the judge's numbers.
+    """
+    v = pd.Series(list(verdicts), dtype=object)
+    valid = v[v.notna()]
+    out: dict[str, Any] = {"judge": name, "verdicts": int(len(valid))}
+    problems = []
+    if len(valid):
+        counts = valid.astype(str).value_counts()
+        out["same_verdict_share"] = float(counts.iloc[0] / len(valid))
+        if len(valid) >= MIN_CHECKED and out["same_verdict_share"] >= SAME_VERDICT_LIMIT:
+            problems.append(
+                f"gave {counts.iloc[0]} of {len(valid)} answers the same verdict ({counts.index[0]})"
+            )
+    if picked_first is not None:
+        picks = pd.Series(list(picked_first), dtype=object).dropna().astype(bool)
+        if len(picks):
+            share = float(picks.mean())
+            out["picked_first_shown"] = share
+            if (
+                len(picks) >= MIN_CHECKED
+                and not 1 - POSITION_BIAS_LIMIT < share < POSITION_BIAS_LIMIT
+            ):
+                problems.append(f"chose the answer shown first in {share:.0%} of comparisons")
+    if reference is not None:
+        from scipy.stats import spearmanr
+
+        pairs = pd.DataFrame({"j": pd.to_numeric(v, errors="coerce"),
+                              "r": pd.to_numeric(pd.Series(list(reference)), errors="coerce")}).dropna()  # fmt: skip
+        rho = None
+        if len(pairs) >= 3 and pairs["j"].nunique() > 1 and pairs["r"].nunique() > 1:
+            rho = float(spearmanr(pairs["j"], pairs["r"]).statistic)
+        out["agreement"], out["agreement_with"] = rho, reference_name
+        if (
+            len(pairs) >= MIN_CHECKED
+            and pairs["r"].nunique() > 1
+            and (rho is None or rho < MIN_AGREEMENT)
+        ):
+            shown = "its scores do not vary" if rho is None else f"Spearman rho = {rho:.2f}"
+            problems.append(f"does not agree with {reference_name} ({shown})")
+    out["passed"] = not problems
+    out["problems"] = problems
+    if problems:
+        tracking.current().warn(
+            f"judge {name} cannot discriminate: "
+            + "; ".join(problems)
+            + ". Its verdicts should not be trusted."
+        )
+    tracking.current().log_judge_check(name, out)
+    return out
+
+
+def discrimination_warning(check: dict[str, Any]) -> str:
+    """Markdown: a visible warning for a judge that failed its check, a one-line pass otherwise."""
+    if check["passed"]:
+        return f"Judge check for `{check['judge']}`: passed ({check['verdicts']} verdicts)."
+    return (
+        f"**⚠ The judge `{check['judge']}` cannot discriminate:** "
+        + "; ".join(check["problems"])
+        + ". Its verdicts should not be trusted; use a stronger judge or rely on the task's metrics."
+    )
+
+
+def checks_table() -> pd.DataFrame:
+    """The run's judge discrimination checks, one row per judge (see `check_discrimination`)."""
+    checks = tracking.current().data.get("judge_checks", {})
+    columns = ["judge", "verdicts", "same_verdict_share", "picked_first_shown", "agreement",
+               "agreement_with", "passed"]  # fmt: skip
+    rows = [{c: check.get(c) for c in columns} for check in checks.values()]
+    return pd.DataFrame(rows, columns=columns).set_index("judge")

@@ -2,9 +2,13 @@
 
 Providers: in-process `transformers` (batched `generate`, left padding, chat template,
 `accelerate` device placement) and any OpenAI-compatible HTTP server through the
-`openai` SDK. `generate_many` adds bounded concurrency, per-request timeouts, retries
-with exponential backoff and jitter that honour `Retry-After`, a progress bar, the
-persistent response cache, and usage/cost accounting into the current run record.
+`openai` SDK. `generate_many` adds bounded concurrency, per-request timeouts for HTTP
+calls, retries with exponential backoff and jitter that honour `Retry-After`, a progress
+bar, the persistent response cache, and usage/cost accounting into the current run record.
+
+In-process generation has no wall-clock timeout: the work is local, a busy CPU only makes
+it slower, and a batch that was computed must never be thrown away. It runs to completion
+or until the user interrupts it.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.utils
-import functools
 import json
 import os
 import random
@@ -25,6 +28,7 @@ from typing import Any
 from . import config, tracking
 from .cache import ResponseCache, cache_key, default_cache
 from .models import ModelSpec, get_model, local_model_dir, weights_fingerprint
+from .progress import StepProgress
 
 __all__ = [
     "Request",
@@ -127,6 +131,8 @@ class Provider:
     max_batch = 1
     # In-process providers run one batch at a time; HTTP ones take the caller's concurrency.
     max_concurrency: int | None = None
+    # Whether a per-request wall-clock timeout applies (remote calls) or not (in-process work).
+    remote = True
 
     def __init__(self, spec: ModelSpec):
         self.spec = spec
@@ -166,6 +172,7 @@ class TransformersProvider(Provider):
     """In-process generation with batched `generate` on a converted local model."""
 
     max_concurrency = 1
+    remote = False
 
     def __init__(self, spec: ModelSpec, batch_size: int = 16):
         super().__init__(spec)
@@ -236,7 +243,6 @@ class TransformersProvider(Provider):
             "max_new_tokens": first.max_tokens,
             "pad_token_id": tok.pad_token_id,
             "stopping_criteria": StoppingCriteriaList([clock]),
-            "max_time": timeout,
         }
         if first.temperature > 0:
             set_seed(first.seed)
@@ -251,8 +257,6 @@ class TransformersProvider(Provider):
             started = time.perf_counter()
             out = model.generate(**enc, **kwargs)
             latency = time.perf_counter() - started
-        if latency >= timeout:
-            raise ProviderError(f"{self.spec.id}: local generation exceeded timeout of {timeout}s")
         ttft = (clock.first - started) if clock.first else None
         new = out[:, enc["input_ids"].shape[1] :]
         eos_ids = set(_as_list(model.generation_config.eos_token_id)) | {tok.eos_token_id}
@@ -299,7 +303,7 @@ class TransformersProvider(Provider):
         elif kind == "json_object":
             compiled = self._compiler.compile_builtin_json_grammar()
         else:
-            raise ProviderError(f"{self.spec.id}: unsupported response_format type {kind!r}")
+            raise ProviderError(f"unsupported response_format type {kind!r}")
         return LogitsProcessorList([xgr.contrib.hf.LogitsProcessor(compiled)])
 
     def label_logprobs(
@@ -498,22 +502,34 @@ class OpenAIProvider(Provider):
         )
 
 
-@functools.lru_cache(maxsize=8)
-def _provider_cached(model_id: str, base_url: str | None) -> Provider:
-    spec = get_model(model_id)
+_PROVIDERS: dict[str, Provider] = {}
+_PROVIDERS_LOCK = threading.Lock()
+
+
+def _new_provider(spec: ModelSpec) -> Provider:
     if spec.provider == "transformers":
         return TransformersProvider(spec)
     if spec.provider == "openai":
         return OpenAIProvider(spec)
-    raise ProviderError(f"model {model_id!r} ({spec.provider}) does not generate text")
+    raise ProviderError(f"model {spec.id!r} ({spec.provider}) does not generate text")
 
 
 def get_provider(model: str | ModelSpec | Provider) -> Provider:
-    """The provider for a catalog id (loaded local models are reused within a process)."""
+    """The provider for a catalog id or an ad-hoc `ModelSpec` (reused within a process).
+
+    The key is the whole spec plus its resolved URL, so an ad-hoc spec that shares an id with
+    a catalog entry never gets the catalog model's provider, and a loaded local model is kept.
+    """
     if isinstance(model, Provider):
         return model
     spec = get_model(model)
-    return _provider_cached(spec.id, spec.resolved_base_url())
+    key = json.dumps([spec.public_dict(), spec.resolved_base_url()], sort_keys=True, default=str)
+    with _PROVIDERS_LOCK:
+        if key not in _PROVIDERS:
+            if len(_PROVIDERS) >= 8:  # bound the loaded models kept alive
+                _PROVIDERS.pop(next(iter(_PROVIDERS)))
+            _PROVIDERS[key] = _new_provider(spec)
+        return _PROVIDERS[key]
 
 
 # --------------------------------------------------------------------------- generate_many
@@ -545,8 +561,6 @@ async def agenerate_many(
     batch_size: int | None = None,
 ) -> list[Response]:
     """Async form of `generate_many`."""
-    from tqdm.auto import tqdm
-
     provider = get_provider(model)
     spec = provider.spec
     store = (
@@ -558,7 +572,7 @@ async def agenerate_many(
     stats = _Stats()
     if progress is None:
         progress = not os.environ.get("WORKBENCH_HEADLESS")
-    bar = tqdm(total=len(requests), desc=spec.id, disable=not progress, leave=False)
+    bar = StepProgress(spec.id, len(requests), show_bar=progress)
 
     todo: list[int] = []
     for i, key in enumerate(keys):
@@ -589,9 +603,10 @@ async def agenerate_many(
             while True:
                 attempt += 1
                 try:
-                    out = await asyncio.wait_for(
-                        provider.generate_batch(batch, timeout), timeout=timeout + 5
-                    )
+                    call = provider.generate_batch(batch, timeout)
+                    # A remote call gets a safety net over the SDK's own timeout; in-process
+                    # generation runs to the end: a computed batch is never thrown away.
+                    out = await (asyncio.wait_for(call, timeout + 5) if provider.remote else call)
                     break
                 except (TimeoutError, ProviderError) as exc:
                     if isinstance(exc, asyncio.TimeoutError):

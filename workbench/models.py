@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 import yaml
 
 from . import config
+from .io import read_text
 
 PROVIDERS = ("transformers", "openai", "sentence-transformers")
 KINDS = ("chat", "completion", "embedding")
@@ -127,7 +128,7 @@ def _parse_entry(entry: Any, index: int, path: Path) -> ModelSpec:
 def _load_catalog_cached(path: str, mtime: float) -> dict[str, ModelSpec]:
     p = Path(path)
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(read_text(p, "model catalog"))
     except yaml.YAMLError as exc:
         raise CatalogError(f"{p}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("models"), list):

@@ -7,16 +7,20 @@ import numpy as np
 import pandas as pd
 
 
-def _annotated(ax, values, labels=None, cmap: str = "viridis", dark_below: float = 0.6):
-    """A 0-1 heatmap with each cell's value (or `labels`) written in it."""
+def _annotated(
+    ax, values, labels=None, cmap: str = "viridis", dark_below: float = 0.6, missing: str = ""
+):
+    """A 0-1 heatmap with each cell's value (or `labels`) written in it; `missing` in NaN cells."""
     im = ax.imshow(values, vmin=0, vmax=1, cmap=cmap, aspect="auto")
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             v = values[i, j]
-            if v == v:  # NaN: an empty cell
+            if v == v:
                 dark = v < dark_below if cmap == "viridis" else v > 1 - dark_below
                 ax.text(j, i, labels[i][j] if labels else f"{v:.2f}", ha="center", va="center",
                         fontsize=8, color="white" if dark else "black")  # fmt: skip
+            elif missing:
+                ax.text(j, i, missing, ha="center", va="center", fontsize=7, color="#57606a")
     return im
 
 
@@ -25,10 +29,20 @@ def quality_vs(summary: pd.DataFrame, x: str, xlabel: str, front_col: str, ax=No
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
     data = summary.dropna(subset=["quality", x])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("mean quality (0-1), 95 % CI")
+    if data.empty:
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.text(0.5, 0.5, f"nothing to plot: no model has both a quality and a {xlabel}",
+                transform=ax.transAxes, ha="center", va="center", fontsize=8, color="#57606a", wrap=True)  # fmt: skip
+        return ax
     yerr = [data["quality"] - data["ci_low"], data["ci_high"] - data["quality"]]
+    # Unclipped: a point at x = 0 (a free local model) sits on the axis, drawn whole.
     ax.errorbar(
-        data[x], data["quality"], yerr=yerr, fmt="o", capsize=4, color="#1f77b4", ecolor="#9ecae1"
-    )
+        data[x], data["quality"], yerr=yerr, fmt="o", capsize=4, color="#1f77b4", ecolor="#9ecae1",
+        clip_on=False,
+    )  # fmt: skip
     for _, r in data.iterrows():
         ax.annotate(
             r["model"], (r[x], r["quality"]), textcoords="offset points", xytext=(6, 6), fontsize=8
@@ -37,18 +51,26 @@ def quality_vs(summary: pd.DataFrame, x: str, xlabel: str, front_col: str, ax=No
     if len(front):
         ax.scatter(
             front[x], front["quality"], s=160, facecolors="none", edgecolors="#d62728",
-            linewidths=1.5, label="on the Pareto front", zorder=3,
+            linewidths=1.5, label="on the Pareto front", zorder=3, clip_on=False,
         )  # fmt: skip
         if len(front) > 1:
             ax.step(front[x], front["quality"], where="post", color="#d62728", lw=1)
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
+    if len(data) and (data[x] >= 0).all():
+        # Latency and cost cannot be negative: the axis starts at 0 (a 1-wide axis when all are 0).
+        top = float(data[x].max())
+        ax.set_xlim(0, top * 1.2 if top > 0 else 1)
     if len(data) > 1 and data[x].nunique() == 1:
         ax.text(
-            0.5, 0.02, f"all candidates have the same {xlabel}", transform=ax.transAxes,
-            ha="center", fontsize=8, color="#57606a",
+            0.02, 0.98, f"all candidates have the same {xlabel}", transform=ax.transAxes,
+            ha="left", va="top", fontsize=8, color="#57606a",
         )  # fmt: skip
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("mean quality (0-1), 95 % CI")
+    missing = summary[summary["quality"].notna() & summary[x].isna()]
+    if len(missing):
+        ax.text(
+            0.02, 0.90, "not plotted (not measured): " + ", ".join(missing["model"]),
+            transform=ax.transAxes, ha="left", va="top", fontsize=8, color="#57606a",
+        )  # fmt: skip
     ax.grid(alpha=0.3)
     return ax
 
@@ -58,7 +80,7 @@ def task_heatmap(board: pd.DataFrame, ax=None):
     pivot = board.pivot(index="model", columns="task", values="quality")
     if ax is None:
         _, ax = plt.subplots(figsize=(1.3 * len(pivot.columns) + 2, 0.6 * len(pivot) + 1.5))
-    im = _annotated(ax, pivot.to_numpy(dtype=float))
+    im = _annotated(ax, pivot.to_numpy(dtype=float), missing="no score")
     ax.set_xticks(range(len(pivot.columns)), pivot.columns, rotation=30, ha="right")
     ax.set_yticks(range(len(pivot.index)), pivot.index)
     ax.figure.colorbar(im, ax=ax, label="quality")
@@ -98,7 +120,7 @@ def retrieval_heatmaps(summary: pd.DataFrame, metric: str, axes=None):
         pivot = summary[summary["retriever"] == retriever].pivot_table(
             index="size", columns="k", values=metric
         )
-        im = _annotated(ax, pivot.to_numpy(dtype=float))
+        im = _annotated(ax, pivot.to_numpy(dtype=float), missing="no score")
         ax.set_xticks(range(len(pivot.columns)), [f"k={k}" for k in pivot.columns])
         ax.set_yticks(range(len(pivot.index)), [f"{s} tok" for s in pivot.index])
         ax.set_title(f"{retriever}: {metric}")

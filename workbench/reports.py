@@ -9,19 +9,21 @@ never listed as complete.
 from __future__ import annotations
 
 import ast
+import contextlib
 import html
 import json
 import os
 import re
 import secrets
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import config, tracking
+from . import config, progress, tracking
 
 TEMPLATES = Path(__file__).parent / "templates"
 _REMOTE = re.compile(r"<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=\s*[\"']?(https?:)?//", re.I)
@@ -129,8 +131,48 @@ def _check_type(name: str, value: Any, default: Any, notebook: str) -> Any:
     return value
 
 
+def _names(value: Any) -> list[str] | None:
+    """The non-empty strings of a str or list-of-str value; None for any other value."""
+    items = value if isinstance(value, list | tuple) else [value]
+    if not items or not all(isinstance(v, str) for v in items):
+        return None
+    return [v for v in items if v]
+
+
+def _reference_kinds() -> dict[str, tuple[str, list[str]]]:
+    """What a parameter can refer to: kind -> (what the error calls it, the known names)."""
+    from .data import list_tasks
+    from .models import load_catalog
+
+    return {"model": ("model id", list(load_catalog())), "task": ("task", list_tasks())}
+
+
+def _check_references(name: str, value: Any, default: Any, notebook: str) -> None:
+    """A parameter whose default names catalog models (or tasks) must name known ones.
+
+    The kind is read from the default's values, not from the parameter's name, so this
+    holds for every notebook. An empty string stays allowed ("none", e.g. no judge).
+    """
+    defaults, given = _names(default), _names(value)
+    if not defaults or given is None:
+        return
+    for what, known in _reference_kinds().values():
+        if all(d in known for d in defaults):
+            unknown = [v for v in given if v not in known]
+            if unknown:
+                raise ParameterError(
+                    f"parameter {name!r} of {notebook}: unknown {what} "
+                    f"{', '.join(repr(u) for u in unknown)}; known: {', '.join(known)}"
+                )
+            return
+
+
 def validate_parameters(path: str | Path, given: dict[str, Any]) -> dict[str, Any]:
-    """Check overrides against the parameters cell; returns the full effective parameters."""
+    """Check overrides against the parameters cell; returns the full effective parameters.
+
+    Unknown names, wrong types and unknown model ids or task names are errors here,
+    before a kernel starts.
+    """
     declared = notebook_parameters(path)
     name = Path(path).name
     unknown = [k for k in given if k not in declared]
@@ -142,6 +184,7 @@ def validate_parameters(path: str | Path, given: dict[str, Any]) -> dict[str, An
     effective = {k: v["default"] for k, v in declared.items()}
     for key, value in given.items():
         effective[key] = _check_type(key, value, declared[key]["default"], name)
+        _check_references(key, effective[key], declared[key]["default"], name)
     return effective
 
 
@@ -150,6 +193,9 @@ def parse_cli_value(raw: str, default: Any) -> Any:
     import yaml
 
     if isinstance(default, str):
+        # A quoted value ('' or "x") is unquoted: the way to pass an empty string without a shell.
+        if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+            return str(yaml.safe_load(raw))
         return raw
     try:
         return yaml.safe_load(raw)
@@ -158,6 +204,21 @@ def parse_cli_value(raw: str, default: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- execution
+
+
+def _parameterized(path: Path, given: dict[str, Any], kernel_name: str):
+    """The notebook with its parameters injected (already validated by `validate_parameters`).
+
+    Injected here rather than by papermill's own inspection, which misreads a help comment
+    holding "=" and then warns that a parameter it applies is unknown.
+    """
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    nb = load_notebook_node(str(path))
+    if given:
+        nb = parameterize_notebook(nb, given, kernel_name=kernel_name, language="python")
+    return nb
 
 
 def new_run_id() -> str:
@@ -176,9 +237,16 @@ def run_notebook(
     kernel_name: str = "python3",
     cell_timeout: int | None = 1800,
     rebuild: bool = True,
+    show_progress: bool = False,
+    progress_stream: Any = None,
 ) -> RunResult:
-    """Execute `notebook` with papermill and write its run folder (also when it fails)."""
+    """Execute `notebook` with papermill and write its run folder (also when it fails).
+
+    `show_progress` prints a status line per notebook (cell, section, the current step's
+    progress) on `progress_stream` (stderr by default).
+    """
     import papermill
+    from traitlets.config import Config
 
     path = resolve_notebook(notebook)
     given = dict(parameters or {})
@@ -193,15 +261,21 @@ def run_notebook(
     os.environ["WORKBENCH_RUN_DIR"] = str(stage)
     os.environ["WORKBENCH_HEADLESS"] = "1"
     try:
-        papermill.execute_notebook(
-            str(path),
-            str(stage / "notebook.ipynb"),
-            parameters=given,
-            kernel_name=kernel_name,
-            cwd=str(path.parent),
-            progress_bar=False,
-            execution_timeout=cell_timeout,
-        )
+        with tempfile.TemporaryDirectory(prefix="wb-kernel-") as sockets:
+            nb = _parameterized(path, given, kernel_name)
+            bar = progress.NotebookProgress(path.stem, nb.cells, stage, stream=progress_stream)
+            with bar if show_progress else contextlib.nullcontext():
+                papermill.execute_notebook(
+                    nb,
+                    str(stage / "notebook.ipynb"),
+                    kernel_name=kernel_name,
+                    cwd=str(path.parent),
+                    progress_bar=False,
+                    execution_timeout=cell_timeout,
+                    # A local kernel talks over Unix sockets (IPC): no unencrypted TCP port.
+                    config=Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/k"}}),
+                    on_cell_start=bar.on_cell_start if show_progress else None,
+                )
     except papermill.PapermillExecutionError as exc:
         status = "failed"
         error = {
@@ -221,6 +295,11 @@ def run_notebook(
     finished = time.time()
     tracked = tracking.RunTracker(stage).data
     (stage / tracking.TRACKING_FILE).unlink(missing_ok=True)
+    budget = tracking.error_budget(tracked)
+    if status == "succeeded" and budget["exceeded"]:
+        # The notebook finished, but its numbers stand on too few answers to be whole.
+        status = "failed"
+        error = {"type": "ErrorBudgetExceeded", "message": tracking.budget_message(budget)}
     record = {
         "run_id": run_id,
         "notebook": config.project_relative(path),
@@ -232,6 +311,7 @@ def run_notebook(
         "git": tracking.git_state(),
         **tracking.environment(),
         **tracked,
+        "error_budget": budget,
         "error": error,
         "files": {"report": "report.html", "notebook": "notebook.ipynb"},
     }
@@ -250,6 +330,32 @@ def run_notebook(
 # --------------------------------------------------------------------------- HTML
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def one_line(error: dict[str, Any] | None) -> str:
+    """A failed run's cause in one line, for the index, the report header and the terminal."""
+    if not error:
+        return ""
+    message = str(error.get("message") or "").strip().splitlines()
+    text = message[0] if message else ""
+    kind = str(error.get("type") or "")
+    line = f"{kind}: {text}" if kind and kind != "ErrorBudgetExceeded" else text
+    return line if len(line) <= 300 else line[:297] + "..."
+
+
+def _calls_line(record: dict[str, Any]) -> str:
+    budget = record.get("error_budget") or tracking.error_budget(record)
+    if not budget["calls"]:
+        return "no model calls"
+    if not budget["errors"]:
+        return f"all {budget['calls']} model calls succeeded"
+    return (
+        f"<b class='failed'>{budget['errors']} of {budget['calls']} model calls failed</b> "
+        f"(max_error_rate {budget['max_error_rate']:.1%})"
+    )
+
+
 def _banner(record: dict[str, Any]) -> str:
     e = html.escape
     params = ", ".join(f"{e(k)}={e(json.dumps(v))}" for k, v in record["parameters"].items())
@@ -257,18 +363,40 @@ def _banner(record: dict[str, Any]) -> str:
     commit = (git.get("commit") or "no git")[:10] + (
         " (uncommitted changes)" if git.get("dirty") else ""
     )
-    lines = [
+    lines = []
+    if record.get("error"):
+        lines.append(f"<b class='failed'>Failed:</b> {e(one_line(record['error']))}")
+    lines += [
         f"<b>Run</b> <code>{e(record['run_id'])}</code> · "
         f"<span class='{e(record['status'])}'>{e(record['status'])}</span> · "
-        f"started {e(record['started_at'])} · {record['duration_s']:.1f} s · commit <code>{e(commit)}</code>",
-        f"<b>Parameters</b> {params}",
+        f"{_calls_line(record)} · started {e(record['started_at'])} · "
+        f"{record['duration_s']:.1f} s · commit <code>{e(commit)}</code>",
     ]
-    if record.get("error"):
-        err = record["error"]
-        lines.append(
-            f"<b class='failed'>Error</b> {e(str(err.get('type')))}: {e(str(err.get('message')))}"
-        )
+    lines += [f"<b class='warning'>⚠</b> {e(w)}" for w in record.get("warnings") or []]
+    lines.append(f"<details><summary>Parameters</summary>{params}</details>")
     return "<div class='wb-banner'>" + "<br>".join(lines) + "</div>"
+
+
+def _folded_error(out: dict[str, Any]) -> dict[str, Any]:
+    """An error output as a one-line summary, its traceback folded away for developers."""
+    import nbformat
+
+    summary = html.escape(one_line({"type": out.get("ename"), "message": out.get("evalue")}))
+    trace = html.escape(_ANSI.sub("", "\n".join(out.get("traceback") or [])))
+    body = (
+        f"<details class='wb-error'><summary><b>Error</b> {summary}</summary>"
+        f"<pre>{trace}</pre></details>"
+    )
+    return nbformat.v4.new_output("display_data", data={"text/html": body})
+
+
+def _title(nb: Any, record: dict[str, Any]) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return f"{line[2:].strip()} · {record['run_id']} ({record['status']})"
+    return f"{Path(record.get('notebook', 'run')).stem} · {record['run_id']} ({record['status']})"
 
 
 def export_html(notebook_path: Path, out_path: Path, record: dict[str, Any]) -> None:
@@ -278,6 +406,12 @@ def export_html(notebook_path: Path, out_path: Path, record: dict[str, Any]) -> 
 
     nb = nbformat.read(str(notebook_path), as_version=4)
     nb.metadata.pop("widgets", None)
+    # papermill's "An Exception was encountered" banners: the report header says it once.
+    nb.cells = [
+        c
+        for c in nb.cells
+        if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])
+    ]
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -287,7 +421,7 @@ def export_html(notebook_path: Path, out_path: Path, record: dict[str, Any]) -> 
                 continue  # warnings and progress bars are for the log, not the stakeholder
             if "application/vnd.jupyter.widget-view+json" in out.get("data", {}):
                 continue  # a live widget (e.g. a progress bar) has no meaning in a static page
-            kept.append(out)
+            kept.append(_folded_error(out) if out.get("output_type") == "error" else out)
         cell.outputs = kept
     banner = nbformat.v4.new_code_cell(
         source="",
@@ -302,7 +436,7 @@ def export_html(notebook_path: Path, out_path: Path, record: dict[str, Any]) -> 
         exclude_output_prompt=True,
         embed_images=True,
     )
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": _title(nb, record)}})
     body = config.redact(body)
     check_self_contained(body, out_path)
     out_path.write_text(body, encoding="utf-8")
@@ -357,30 +491,35 @@ def build_index(root: str | Path | None = None) -> Path:
     for r in runs:
         rel = r["_dir"].relative_to(root).as_posix()
         metrics = "<br>".join(f"{e(k)}: <b>{e(v)}</b>" for k, v in headline_metrics(r))
-        models = ", ".join(e(m) for m in (r.get("models") or {}))
+        models = "<br>".join(e(m) for m in (r.get("models") or {}))
         git = r.get("git") or {}
         commit = (git.get("commit") or "")[:8] + ("*" if git.get("dirty") else "")
         usage = r.get("usage") or {}
         cache = r.get("cache") or {}
         status = e(r.get("status", "?"))
-        err = r.get("error") or {}
-        title = f" title='{e(str(err.get('message', '')))}'" if err else ""
+        cause = one_line(r.get("error"))
+        notes = f"<div class='why'>{e(cause)}</div>" if cause else ""
+        notes += "".join(f"<div class='warn'>⚠ {e(w)}</div>" for w in r.get("warnings") or [])
+        budget = r.get("error_budget") or tracking.error_budget(r)
+        failed = budget["errors"]
+        calls_cls = "num failed" if failed else "num"
+        started = e(str(r.get("started_at", "")).replace("T", " ")[:19])
         rows.append(
             "<tr>"
             f"<td>{e(Path(r.get('notebook', '?')).stem)}</td>"
             f"<td><a href='{e(rel)}/report.html'>{e(r['run_id'])}</a><br>"
-            f"<a class='small' href='{e(rel)}/run.json'>run.json</a></td>"
-            f"<td>{e(r.get('started_at', ''))}</td>"
-            f"<td class='num'>{_fmt(r.get('duration_s', 0))}</td>"
-            f"<td class='{status}'{title}>{status}</td>"
-            f"<td class='metrics'>{metrics}</td><td>{models}</td>"
+            f"<a class='small' href='{e(rel)}/run.json'>run.json</a> · "
+            f"<span class='small'>commit <code>{e(commit)}</code></span></td>"
+            f"<td class='nowrap'>{started}<br><span class='small'>{_fmt(r.get('duration_s', 0))} s</span></td>"
+            f"<td><span class='{status}'>{status}</span>{notes}</td>"
+            f"<td class='{calls_cls}'>{failed} of {budget['calls']}</td>"
+            f"<td class='metrics'>{metrics}</td><td class='small'>{models}</td>"
             f"<td class='num'>{cache.get('hits', 0)}/{cache.get('misses', 0)}</td>"
             f"<td class='num'>{_fmt(usage.get('cost_usd', 0.0))}</td>"
-            f"<td><code>{e(commit)}</code></td>"
             "</tr>"
         )
     body = (
-        "\n".join(rows) or "<tr><td colspan='10'>No runs yet: run <code>make run</code>.</td></tr>"
+        "\n".join(rows) or "<tr><td colspan='9'>No runs yet: run <code>make run</code>.</td></tr>"
     )
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Workbench reports</title>
@@ -391,20 +530,28 @@ th, td {{ border-bottom: 1px solid #d0d7de; padding: .4rem .6rem; text-align: le
 th {{ background: #f6f8fa; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .succeeded {{ color: #067647; font-weight: 600; }} .failed {{ color: #b42318; font-weight: 600; }}
+div.why {{ color: #b42318; font-size: .8rem; max-width: 28rem; }}
+div.warn {{ color: #9a6700; font-size: .8rem; max-width: 28rem; }}
+.wrap {{ overflow-x: auto; }}
 p.note {{ color: #57606a; max-width: 60rem; }}
-a.small, td.metrics {{ font-size: .8rem; }}
+a.small, .small, td.metrics {{ font-size: .8rem; }}
+td.nowrap {{ white-space: nowrap; }}
 </style></head><body>
 <h1>Workbench reports</h1>
 <p class="note">Every notebook run, newest first. Each report opens offline; <code>run.json</code> holds
 everything needed to reproduce the run (parameters, git commit, package versions, model and dataset
-fingerprints). <b>Cache</b> is answers reused from the response cache / answers generated in that run;
-<b>cost</b> is what the run spent on priced (hosted) models, in US dollars.</p>
-<table><thead><tr><th>Notebook</th><th>Run</th><th>Started (UTC)</th><th>Duration (s)</th>
-<th>Status</th><th>Headline metrics</th><th>Models</th><th>Cache hits/misses</th><th>Cost (USD)</th>
-<th>Commit</th></tr></thead>
+fingerprints). <b>Status</b> is <i>failed</i> when a cell raised an error or more model calls failed
+than the run's <code>max_error_rate</code> allows; the cause is written under it, with any warning about
+the numbers (a judge that cannot discriminate, for example). <b>Failed calls</b> is model calls that
+returned an error after retries, of all calls; they are never scored as zero. <b>Cache</b> is answers
+reused from the response cache / answers generated in that run; <b>cost</b> is what the run spent on
+priced (hosted) models, in US dollars.</p>
+<div class="wrap"><table><thead><tr><th>Notebook</th><th>Run</th><th>Started (UTC), duration</th>
+<th>Status</th><th>Failed calls</th><th>Headline metrics</th><th>Models</th><th>Cache hits/misses</th>
+<th>Cost (USD)</th></tr></thead>
 <tbody>
 {body}
-</tbody></table>
+</tbody></table></div>
 <p class="note">{len(runs)} run(s). Generated {e(_iso(time.time()))}.</p>
 </body></html>
 """

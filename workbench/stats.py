@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -73,3 +74,13 @@ def proportion_ci(
 
     ci = binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
     return float(ci.low), float(ci.high)
+
+
+def measured(results: Any) -> Any:
+    """The rows of a results frame generated in this run (no error, not from the cache).
+
+    Speed is measured on these only: a cached answer carries the latency of the call that first
+    produced it, on whatever machine and load that was; reporting it as measured now misleads.
+    """
+    ok = results[results["error"].isna()]
+    return ok[~ok["cached"].astype(bool)] if "cached" in ok else ok

@@ -22,6 +22,10 @@ from typing import Any
 from . import config
 
 TRACKING_FILE = "tracking.json"
+# run.json lists failed calls one by one up to this many (the count is always complete).
+MAX_LISTED_FAILURES = 200
+# Request labels that identify a failed call in the list (whichever the workflow set).
+FAILURE_LABELS = ("task", "case_id", "variant", "config", "attack_id", "guards", "kind", "purpose")
 
 
 def _empty() -> dict[str, Any]:
@@ -48,6 +52,9 @@ def write_json_atomic(path: Path, data: Any) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(config.redact(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
+    # mkstemp creates the file private (0600); a run record is read by the index and by others
+    # who open the reports folder, like every other file of the run.
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 
@@ -102,6 +109,25 @@ class RunTracker:
         self.data["metrics"][name] = value
         self._flush()
 
+    def warn(self, message: str) -> None:
+        """A caveat about this run's numbers, shown in the report header and on the index."""
+        warnings = self.data.setdefault("warnings", [])
+        if message not in warnings:
+            warnings.append(message)
+            self._flush()
+
+    def log_judge_check(self, name: str, check: dict[str, Any]) -> None:
+        """A judge's discrimination check (see `judge.check_discrimination`)."""
+        self.data.setdefault("judge_checks", {})[name] = check
+        self._flush()
+
+    def set_error_budget(self, max_error_rate: float) -> None:
+        """The share of failed model calls this run tolerates (0 = any failure fails the run)."""
+        if not 0.0 <= float(max_error_rate) <= 1.0:
+            raise ValueError(f"max_error_rate must be between 0 and 1, got {max_error_rate!r}")
+        self.data["max_error_rate"] = float(max_error_rate)
+        self._flush()
+
     def log_metrics(self, metrics: dict[str, Any]) -> None:
         self.data["metrics"].update(metrics)
         self._flush()
@@ -152,15 +178,45 @@ class RunTracker:
         self.data["cache"]["hits"] += hits
         self.data["cache"]["misses"] += misses
         usage = self.data["usage"]
+        failures = self.data.setdefault("failures", [])
         for r in responses:
             usage["calls"] += 1
             if r.error:
                 usage["errors"] += 1
+                if len(failures) < MAX_LISTED_FAILURES:
+                    labels = {k: r.metadata[k] for k in FAILURE_LABELS if k in (r.metadata or {})}
+                    failures.append({"model": spec.id, **labels, "error": r.error})
             elif not r.cached:  # usage is what this run spent; cached answers cost nothing
                 usage["prompt_tokens"] += r.prompt_tokens or 0
                 usage["completion_tokens"] += r.completion_tokens or 0
                 usage["cost_usd"] = round(usage["cost_usd"] + (r.cost_usd or 0.0), 8)
         self._flush()
+
+
+def error_budget(record: dict[str, Any]) -> dict[str, Any]:
+    """Failed calls against the run's budget: counts, rate and whether the budget is exceeded.
+
+    Without a declared budget the default is 0: a run whose calls failed is not whole.
+    """
+    usage = record.get("usage") or {}
+    calls, errors = int(usage.get("calls", 0)), int(usage.get("errors", 0))
+    budget = float(record.get("max_error_rate", 0.0))
+    rate = errors / calls if calls else 0.0
+    return {
+        "calls": calls,
+        "errors": errors,
+        "error_rate": rate,
+        "max_error_rate": budget,
+        "exceeded": errors > 0 and rate > budget,
+    }
+
+
+def budget_message(budget: dict[str, Any]) -> str:
+    """One line for a run whose failed calls exceed its budget."""
+    return (
+        f"{budget['errors']} of {budget['calls']} model calls failed "
+        f"(error rate {budget['error_rate']:.1%} > max_error_rate {budget['max_error_rate']:.1%})"
+    )
 
 
 _current: RunTracker | None = None

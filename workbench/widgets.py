@@ -7,21 +7,27 @@ import os
 
 import pandas as pd
 
+from .display import _is_number, format_value, header_html
+
 
 def _cell(value) -> str:
-    if isinstance(value, float):
-        return "" if value != value else f"{value:.3f}"  # NaN: nothing to show
-    return html.escape(str(value))
+    kind = "num" if _is_number(value) else "txt"
+    return f"<td class='{kind}'>{html.escape(format_value(value))}</td>"
 
 
 def outputs_table(df: pd.DataFrame, columns: list[str], limit: int = 20) -> str:
-    """An HTML table of model outputs; every cell is escaped (model text is untrusted)."""
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    """An HTML table of model outputs; every cell is escaped (model text is untrusted).
+
+    Missing values read "—", booleans yes/no, as in every other table of a report.
+    """
+    head = "".join(f"<th>{header_html(c)}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(row[c])}</td>" for c in columns) + "</tr>"
+        "<tr>" + "".join(_cell(row[c]) for c in columns) + "</tr>"
         for _, row in df.head(limit).iterrows()
     )
-    return f"<table class='wb-outputs'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    more = f"<p class='wb-note'>{limit} of {len(df)} rows shown.</p>" if len(df) > limit else ""
+    table = f"<table class='wb-outputs'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<div class='wb-table'>{table}</div>{more}"
 
 
 def output_browser(df: pd.DataFrame, columns: list[str] | None = None, limit: int = 20):

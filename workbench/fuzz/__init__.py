@@ -5,7 +5,8 @@
 - `detectors`: canary and secret leaks in plain and encoded forms, markers, refusals, personal
   data, and judge-based refusal and harm verdicts;
 - `campaign`: the catalogue under `datasets/adversarial/`, the planted secrets, runs against a
-  target with and without guards, attack-success rates with intervals, replay.
+  target with and without guards, attack-success rates with intervals, replay;
+- `tables`: the report's tables (intervals per category, what the guards stopped, the judge).
 """
 
 from .campaign import (
@@ -51,10 +52,12 @@ from .mutators import (
     parse_chain,
     replay,
 )
+from .tables import category_intervals, guard_stops, judge_report
 
 __all__ = [
     "CATEGORIES", "GUARD_SETTINGS", "MUTATORS", "PARAPHRASE", "Attack", "Detection", "FuzzError",
-    "MutatorError", "Plant", "base64_payloads", "build", "check_gates", "canary_leak", "echo", "expand",
+    "MutatorError", "Plant", "base64_payloads", "build", "category_intervals", "check_gates",
+    "canary_leak", "echo", "expand", "guard_stops", "judge_report",
     "false_positives", "judge_harm", "judge_refusals", "known_mutators", "load_attacks",
     "load_benign", "marker", "most_effective", "mutate", "mutate_many", "new_canary",
     "parse_chain", "personal_data", "refusal", "replay", "replay_command", "replay_run", "run",

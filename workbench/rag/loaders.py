@@ -6,7 +6,7 @@ import html.parser
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data import DataError
+from ..io import DataError, read_text
 
 
 @dataclass(frozen=True)
@@ -114,12 +114,7 @@ def load_corpus(folder: str | Path) -> list[Document]:
                 )
             )
             continue
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise DataError(f"{path}:{line}: not valid UTF-8 (byte {exc.start})") from None
+        text = read_text(path, "document")
         if "\x00" in text:
             line = text[: text.index("\x00")].count("\n") + 1
             raise DataError(f"{path}:{line}: contains a NUL byte; is this a binary file?")

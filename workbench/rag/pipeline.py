@@ -26,20 +26,54 @@ ABSTAIN = re.compile(
 )
 
 
+def locate_quote(doc: Document, quote: str, where: str) -> dict[str, Any]:
+    """The character span of `quote` in `doc` (exact, else ignoring runs of white space)."""
+    start = doc.text.find(quote)
+    if start >= 0:
+        return {"doc": doc.id, "start": start, "end": start + len(quote), "text": quote}
+    words = quote.split()
+    if words:
+        found = re.search(r"\s+".join(re.escape(w) for w in words), doc.text)
+        if found:
+            return {
+                "doc": doc.id,
+                "start": found.start(),
+                "end": found.end(),
+                "text": found.group(),
+            }
+    raise DataError(f"{where}: quote not found in document {doc.id!r}: {quote[:80]!r}")
+
+
 def load_qa(path: str | None, docs: list[Document]) -> list[dict[str, Any]]:
-    """The gold set; every span is checked against its document (errors name file and line)."""
+    """The gold set; every span is checked against its document (errors name file and line).
+
+    A support is either a character span `{"doc", "start", "end", "text"}` or a quote: a
+    `[doc, quote]` pair (or `{"doc", "quote"}`), located in the document's text on load.
+    """
     p = config.datasets_dir() / (path or "rag_qa.jsonl")
     by_id = {d.id: d for d in docs}
 
     def check_spans(row: dict[str, Any], where: str) -> None:
+        spans = []
         for span in row.get("spans", []):
+            if isinstance(span, list | tuple) and len(span) == 2:
+                span = {"doc": span[0], "quote": span[1]}
+            if not isinstance(span, dict) or "doc" not in span:
+                raise DataError(
+                    f"{where}: a span is {{doc, start, end, text}} or a [doc, quote] pair, "
+                    f"got {span!r}"
+                )
             doc = by_id.get(span["doc"])
             if doc is None:
                 raise DataError(f"{where}: span refers to unknown document {span['doc']!r}")
-            if doc.text[span["start"] : span["end"]] != span["text"]:
+            if "quote" in span:
+                span = locate_quote(doc, str(span["quote"]), where)
+            elif doc.text[span["start"] : span["end"]] != span["text"]:
                 raise DataError(
                     f"{where}: span text does not match {span['doc']} at {span['start']}-{span['end']}"
                 )
+            spans.append(span)
+        row["spans"] = spans
 
     rows = read_jsonl(p, required=("id", "question", "reference", "type"), check=check_spans)
     tracking.current().log_dataset(p)
@@ -100,6 +134,8 @@ def run_grid(
             indexes[key] = Index.build(chunk_corpus(docs, *key), embedding_model)
         index = indexes[key]
         results, latencies = [], []
+        if queries:  # the first search loads and warms caches: never part of the timings
+            search(index, queries[:1], cfg, kmax)
         for query in queries:  # one at a time, as an assistant would, so latency is per query
             started = time.perf_counter()
             results += search(index, [query], cfg, kmax)
@@ -209,3 +245,40 @@ def load(corpus: str) -> list[Document]:
     for d in docs:
         tracking.current().log_dataset(d.path)
     return docs
+
+
+def abstention_table(answers: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration: abstention on unanswerable and answering on answerable, separately.
+
+    One accuracy over both would read 0.75 for a model that never abstains when a quarter of
+    the questions are unanswerable; two rates with their counts cannot hide that.
+    """
+    rows = []
+    for cfg, g in answers.groupby("config", sort=False):
+        ok = g[g["error"].isna()]
+        unans = ok[ok["type"] == "unanswerable"]
+        ans = ok[ok["type"] != "unanswerable"]
+        abstained = int(unans["abstained"].astype(bool).sum())
+        answered = int((~ans["abstained"].astype(bool)).sum())
+        rows.append({
+            "config": cfg,
+            "abstained on unanswerable": f"{abstained} of {len(unans)}",
+            "abstention rate": abstained / len(unans) if len(unans) else None,
+            "answered answerable": f"{answered} of {len(ans)}",
+            "answer rate": answered / len(ans) if len(ans) else None,
+            "failed calls": int(g["error"].notna().sum()),
+        })  # fmt: skip
+    return pd.DataFrame(rows).set_index("config")
+
+
+def timing_table(grid: pd.DataFrame) -> pd.DataFrame:
+    """Per index and retriever: chunks, build time and query latency percentiles (ms)."""
+    keys = ["chunker", "size", "overlap", "retriever"]
+    rows = []
+    for key, g in grid.groupby(keys, sort=False):
+        queries = g.drop_duplicates(["question_id", *keys, "hybrid_weight", "mmr_lambda"])
+        rows.append({**dict(zip(keys, key, strict=True)), "chunks": int(g["chunks"].iloc[0]),
+                     "build_s": float(g["build_s"].iloc[0]),
+                     "query_p50_ms": 1000 * percentile(queries["query_s"].tolist(), 50),
+                     "query_p95_ms": 1000 * percentile(queries["query_s"].tolist(), 95)})  # fmt: skip
+    return pd.DataFrame(rows).set_index(keys)
