@@ -19,7 +19,7 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NU
 
 def pin_threads(n: int = 1) -> None:
     """Every BLAS / OpenMP pool (and torch, when loaded) to `n` threads, on both sides."""
-    for var in THREAD_VARS:
+    for var in (*THREAD_VARS, "WORKBENCH_THREADS"):  # the last one fixes local models' count
         os.environ[var] = str(n)
     from threadpoolctl import threadpool_limits
 

@@ -109,3 +109,17 @@ def test_malformed_seed_file_names_file_and_line(datasets_copy):
     )
     with pytest.raises(DataError, match=r"bad.jsonl:2: not valid JSON"):
         synth.build("tasks/bad.jsonl", ["from_seeds"], "smollm2-135m-instruct", 2)
+
+
+def test_a_label_checker_that_prefers_one_label_for_every_row_is_flagged(fake):
+    from workbench import tracking
+
+    fake.default = "say:positive"
+    rows = [
+        {"id": str(i), "input": f"Review number {i}.", "reference": "negative"} for i in range(6)
+    ]
+    synth.correct_labels("gen", rows, ["positive", "negative", "neutral"])
+    check = tracking.current().data["judge_checks"]["label-check:gen"]
+    assert (
+        not check["passed"] and "6 of 6 answers the same verdict (positive)" in check["problems"][0]
+    )

@@ -11,7 +11,7 @@ def test_outputs_table_and_code_block_escape_cells():
     df = pd.DataFrame([{"attack": PAYLOAD, "score": float("nan")}])
     html = widgets.outputs_table(df, ["attack", "score"])
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "<td class='num'>—</td>" in html  # a missing score reads "—", never "nan"
+    assert "<td class='txt short'>—</td>" in html  # a missing score reads "—", never "nan"
     block = widgets.code_block(["workbench fuzz replay run 'x/<b>'"])
     assert block.startswith("<pre") and "&lt;b&gt;" in block and "<b>" not in block
 

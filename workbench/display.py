@@ -59,8 +59,10 @@ def is_numeric(values: pd.Series) -> bool:
 def _column(values: pd.Series) -> list[str]:
     present = [v for v in values if not is_missing(v)]
     if present and all(isinstance(v, float | np.floating) for v in present):
-        # One number of decimals per column: none for whole numbers, else three.
-        d = 0 if all(float(v).is_integer() for v in present) else 3
+        # One number of decimals per column: none for counts, else three. A column of only
+        # 0.0 and 1.0 is a rate or share at its bounds, not a count.
+        whole = all(float(v).is_integer() for v in present)
+        d = 0 if whole and any(abs(v) > 1 for v in present) else 3
         return [format_value(v, d) for v in values]
     return [format_value(v) for v in values]
 

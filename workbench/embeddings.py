@@ -43,5 +43,7 @@ def embed(texts: Sequence[str], model: str = "all-minilm-l6-v2", cache: bool = T
         if cache:
             _cache().put_many(new)
         found.update(new)
-    tracking.current().record_embeddings(model, hits=len(texts) - len(missing), misses=len(missing))
+    # Without the cache there is no hit or miss to count; the model is still recorded.
+    hits, misses = (len(texts) - len(missing), len(missing)) if cache else (0, 0)
+    tracking.current().record_embeddings(model, hits=hits, misses=misses)
     return np.stack([np.frombuffer(found[k], dtype=np.float32) for k in keys])

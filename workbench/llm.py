@@ -8,7 +8,7 @@ bar, the persistent response cache, and usage/cost accounting into the current r
 
 In-process generation has no wall-clock timeout: the work is local, a busy CPU only makes
 it slower, and a batch that was computed must never be thrown away. It runs to completion
-or until the user interrupts it.
+or until the user interrupts it, on the cores other processes leave free (`cpu.free_cores`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import config, tracking
+from . import config, cpu, tracking
 from .cache import ResponseCache, cache_key, default_cache
 from .models import ModelSpec, get_model, local_model_dir, weights_fingerprint
 from .progress import StepProgress
@@ -254,6 +254,7 @@ class TransformersProvider(Provider):
         if first.response_format:
             kwargs["logits_processor"] = self._grammar(first.response_format)
         with self._lock, torch.inference_mode():
+            torch.set_num_threads(cpu.free_cores())
             started = time.perf_counter()
             out = model.generate(**enc, **kwargs)
             latency = time.perf_counter() - started
@@ -333,6 +334,7 @@ class TransformersProvider(Provider):
         keep = max(len(ids) for ids in label_ids) + 1
         scores: list[float] = []
         with self._lock, torch.inference_mode():
+            torch.set_num_threads(cpu.free_cores())
             for start in range(0, len(pairs), batch_size):
                 chunk = pairs[start : start + batch_size]
                 width = max(len(seq) for seq, _ in chunk)

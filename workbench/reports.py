@@ -499,7 +499,11 @@ def build_index(root: str | Path | None = None) -> Path:
         status = e(r.get("status", "?"))
         cause = one_line(r.get("error"))
         notes = f"<div class='why'>{e(cause)}</div>" if cause else ""
-        notes += "".join(f"<div class='warn'>⚠ {e(w)}</div>" for w in r.get("warnings") or [])
+        # A warning's headline (before its first ": ") here; the whole text in the report header.
+        notes += "".join(
+            f"<div class='warn' title='{e(w)}'>⚠ {e(w.split(': ', 1)[0])}</div>"
+            for w in r.get("warnings") or []
+        )
         budget = r.get("error_budget") or tracking.error_budget(r)
         failed = budget["errors"]
         calls_cls = "num failed" if failed else "num"

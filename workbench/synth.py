@@ -17,6 +17,7 @@ from typing import Any
 
 from .augment import augment_noise, augment_paraphrase, parse_reply
 from .data import DataError
+from .judge import check_discrimination
 from .llm import Request, generate_many, get_provider, label_logprobs
 from .llm import TransformersProvider as _Local
 from .metrics import normalize
@@ -254,6 +255,9 @@ def correct_labels(
             {lab: (0.0 if lab in normalize(r.text).split() else -10.0) for lab in labels}
             for r in replies
         ]
+    # The model acts as a judge of labels: one that prefers the same label for (nearly) every
+    # row cannot tell rows apart, and its flags must carry that warning.
+    check_discrimination(f"label-check:{model}", [max(s, key=s.get) for s in scores])
     for row, s in zip(rows, scores, strict=True):
         best = max(s, key=s.get)
         given = str(row["reference"])

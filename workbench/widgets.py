@@ -7,12 +7,19 @@ import os
 
 import pandas as pd
 
-from .display import _is_number, format_value, header_html
+from .display import _is_number, format_value, header_html, is_missing
+
+# Cells up to this many characters stay on one line.
+SHORT = 24
 
 
 def _cell(value) -> str:
-    kind = "num" if _is_number(value) else "txt"
-    return f"<td class='{kind}'>{html.escape(format_value(value))}</td>"
+    text = format_value(value)
+    if _is_number(value) and not is_missing(value):
+        kind = "num"
+    else:  # short labels (ids, names, "—") never break; long text wraps at word boundaries
+        kind = "txt short" if len(text) <= SHORT else "txt"
+    return f"<td class='{kind}'>{html.escape(text)}</td>"
 
 
 def outputs_table(df: pd.DataFrame, columns: list[str], limit: int = 20) -> str:

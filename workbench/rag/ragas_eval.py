@@ -166,7 +166,16 @@ def score(
             rows.append({"sample": i, "metric": m.name, "value": None if reason else float(value)})
             if reason:
                 failures.append({"sample": i, "metric": m.name, "reason": reason})
-    return pd.DataFrame(rows), pd.DataFrame(failures, columns=["sample", "metric", "reason"])
+    table = pd.DataFrame(rows, columns=["sample", "metric", "value"])
+    if llm_metrics and judge_model:
+        from ..judge import check_discrimination
+
+        # The judge behind the LLM metrics: one that scores every answer alike is flagged
+        # (the check needs a handful of judged samples to say anything).
+        for name in LLM:
+            values = table.loc[table["metric"] == name, "value"].round(2)
+            check_discrimination(f"ragas {name}:{judge_model}", values)
+    return table, pd.DataFrame(failures, columns=["sample", "metric", "reason"])
 
 
 def summary_table(scores: pd.DataFrame, by: str = "config") -> pd.DataFrame:
