@@ -103,3 +103,15 @@ def test_cached_answers_are_not_reported_as_measured_latency():
     )
     text = discovery.recommend(summary.reset_index(), discovery.leaderboard(df), df)
     assert "Recommended: `smollm2-135m-instruct`" in text and "median latency 3.00 s" in text
+
+
+def test_a_fully_cached_run_recommends_without_speed_figures():
+    df = _results([0.9, 0.8] * 4, [0.5, 0.4] * 4)
+    df["cached"] = True  # a re-run: every answer from the cache, nothing timed
+    summary = discovery.model_summary(df)
+    assert summary["latency_p50_s"].isna().all() and (summary["timed"] == 0).all()
+    text = discovery.recommend(summary, discovery.leaderboard(df), df)
+    assert (
+        "Recommended: `smollm2-135m-instruct`" in text and "not measured (cached answers)" in text
+    )
+    discovery.log_headline(summary, df)

@@ -180,3 +180,18 @@ def test_query_latency_excludes_a_first_use_warm_up(docs, monkeypatch):
     grid, _ = pipeline.run_grid(docs, qa, chunkers=["sentence"], sizes=[128], overlaps=[0],
                                 retrievers=["bm25"], hybrid_weights=[0.5], ks=[3])  # fmt: skip
     assert grid["query_s"].max() < 0.2
+
+
+def test_a_failed_judge_call_is_reported_at_once_not_retried_by_ragas(datasets_copy):
+    import time
+
+    # generate_many already retried; ragas' own retries (10, with back-off up to a minute)
+    # would only wait for the same failure.
+    with FakeOpenAIServer(default="400") as server:
+        add_catalog_entry(datasets_copy, **fake_model_entry("judge", server.base_url))
+        started = time.perf_counter()
+        scores, failures = ragas_eval.score([SAMPLE], judge_model="judge", max_tokens=32)
+        elapsed = time.perf_counter() - started
+    assert set(failures.metric) == set(ragas_eval.LLM)
+    assert failures["reason"].str.contains("HTTP 400").all()
+    assert elapsed < 10 and len(server.requests) <= 4

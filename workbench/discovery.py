@@ -137,12 +137,17 @@ def _catalog_columns(model: str) -> dict[str, Any]:
 def _speed(group: pd.DataFrame) -> dict[str, Any]:
     ok = group[group["error"].isna()]
     timed = measured(group)
+
+    def p(column: str, q: float) -> float:  # NaN, not None: an unmeasured speed still sorts
+        value = percentile(timed[column].tolist(), q)
+        return np.nan if value is None else value
+
     return {
         "timed": len(timed),
-        "latency_p50_s": percentile(timed["latency_s"].tolist(), 50),
-        "latency_p95_s": percentile(timed["latency_s"].tolist(), 95),
-        "ttft_p50_s": percentile(timed["ttft_s"].tolist(), 50),
-        "tokens_per_s": percentile(timed["tokens_per_s"].tolist(), 50),
+        "latency_p50_s": p("latency_s", 50),
+        "latency_p95_s": p("latency_s", 95),
+        "ttft_p50_s": p("ttft_s", 50),
+        "tokens_per_s": p("tokens_per_s", 50),
         # Cost comes from token counts, which a cached answer keeps exactly.
         "cost_per_1k_requests_usd": float(ok["cost_usd"].mean() * 1000) if len(ok) else None,
     }

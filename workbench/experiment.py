@@ -96,7 +96,7 @@ def variant_summary(df: pd.DataFrame, metrics: list[str], seed: int = 0) -> pd.D
         timed = measured(g)
         row.update({
             "n_cases": int(g["case_id"].nunique()), "errors": int(g["error"].notna().sum()),
-            "timed": len(timed), "latency_p50_s": percentile(timed["latency_s"].tolist(), 50),
+            "timed": len(timed), "latency_p50_s": percentile(timed["latency_s"].tolist(), 50) if len(timed) else np.nan,
             "prompt_tokens_mean": float(ok["prompt_tokens"].mean()) if len(ok) else np.nan,
             "completion_tokens_mean": float(ok["completion_tokens"].mean()) if len(ok) else np.nan,
             "cost_per_1k_requests_usd": float(ok["cost_usd"].mean() * 1000) if len(ok) else np.nan,

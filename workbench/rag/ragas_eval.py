@@ -87,7 +87,15 @@ def _llm_wrapper(judge_model: str, max_tokens: int):
         def is_finished(self, response) -> bool:
             return True
 
-    return WorkbenchRagasLLM()
+    from ragas.run_config import RunConfig
+
+    class _Never(Exception):
+        """Raised by nothing: ragas retries no error of ours."""
+
+    # generate_many has already retried what can change on retry (timeouts, 429, 5xx); a judge
+    # reply that failed to parse or was cut off comes back the same from the cache, so ragas'
+    # own retries (up to 10, with back-off of up to a minute) would only wait.
+    return WorkbenchRagasLLM(run_config=RunConfig(max_retries=1, exception_types=_Never))
 
 
 def _embeddings_wrapper(model: str):
