@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import alternate, pin_threads, ratio_report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-INSTANT = {"n": 400, "concurrency": 8, "delay_s": 0.05, "max_tokens": 16, "rounds": 5}
+INSTANT = {"n": 400, "concurrency": 8, "delay_s": 0.05, "max_tokens": 16, "rounds": 9}
 SERVED = {"n": 16, "concurrency": 4, "max_tokens": 24, "rounds": 3}
 MODEL = "smollm2-135m-instruct"
 

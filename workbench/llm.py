@@ -570,7 +570,10 @@ async def agenerate_many(
     )
     identity = provider.identity()
     results: list[Response | None] = [None] * len(requests)
-    keys = [cache_key({**identity, "messages": r.messages, **r.params()}) for r in requests]
+    keys = [
+        cache_key({**identity, "messages": r.messages, **r.params()}) if store is not None else ""
+        for r in requests
+    ]
     stats = _Stats()
     if progress is None:
         progress = not os.environ.get("WORKBENCH_HEADLESS")
@@ -605,10 +608,11 @@ async def agenerate_many(
             while True:
                 attempt += 1
                 try:
-                    call = provider.generate_batch(batch, timeout)
-                    # A remote call gets a safety net over the SDK's own timeout; in-process
-                    # generation runs to the end: a computed batch is never thrown away.
-                    out = await (asyncio.wait_for(call, timeout + 5) if provider.remote else call)
+                    # A remote call gets a safety net over the SDK's own timeout (a stream that
+                    # trickles can outlast per-read timeouts); asyncio.timeout adds no task per
+                    # call. In-process generation runs to the end: a computed batch is kept.
+                    async with asyncio.timeout(timeout + 5 if provider.remote else None):
+                        out = await provider.generate_batch(batch, timeout)
                     break
                 except (TimeoutError, ProviderError) as exc:
                     if isinstance(exc, asyncio.TimeoutError):
