@@ -8,12 +8,10 @@ never listed as complete.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import html
 import json
 import os
-import re
 import secrets
 import shutil
 import tempfile
@@ -24,13 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from . import config, progress, tracking
-
-TEMPLATES = Path(__file__).parent / "templates"
-_REMOTE = re.compile(r"<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=\s*[\"']?(https?:)?//", re.I)
-
-
-class ParameterError(ValueError):
-    """A notebook parameter that does not exist or has the wrong type."""
+from .params import (  # noqa: F401  (re-exported: the CLI and callers use reports.<name>)
+    ParameterError,
+    notebook_parameters,
+    parse_cli_value,
+    resolve_notebook,
+    validate_parameters,
+)
+from .report_html import check_self_contained, export_html, one_line  # noqa: F401
 
 
 @dataclass
@@ -42,165 +41,6 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return self.status == "succeeded"
-
-
-# --------------------------------------------------------------------------- parameters
-
-
-def resolve_notebook(name: str | Path) -> Path:
-    """A notebook path from a path or a bare stem such as `01_model_discovery`."""
-    p = Path(name)
-    candidates = [p, config.notebooks_dir() / p, config.notebooks_dir() / f"{p}.ipynb"]
-    for c in candidates:
-        if c.is_file() and c.suffix == ".ipynb":
-            return c.resolve()
-    known = ", ".join(sorted(x.stem for x in config.notebooks_dir().glob("*.ipynb")))
-    raise FileNotFoundError(f"notebook not found: {name} (known notebooks: {known})")
-
-
-def notebook_parameters(path: str | Path) -> dict[str, dict[str, Any]]:
-    """The notebook's `parameters` cell: {name: {default, type, help}}."""
-    import nbformat
-
-    nb = nbformat.read(str(path), as_version=4)
-    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
-    if not cells:
-        raise ParameterError(f"{path}: no cell tagged 'parameters'")
-    params: dict[str, dict[str, Any]] = {}
-    lines = cells[0].source.splitlines()
-    tree = ast.parse(cells[0].source)
-    for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            name, value_node = node.target.id, node.value
-        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            name, value_node = node.targets[0].id, node.value
-        else:
-            continue
-        try:
-            default = ast.literal_eval(value_node) if value_node is not None else None
-        except ValueError:
-            raise ParameterError(
-                f"{path}: parameter {name!r} (line {node.lineno} of the parameters cell) "
-                "must be a literal"
-            ) from None
-        source_line = lines[node.end_lineno - 1]
-        help_text = source_line.split("#", 1)[1].strip() if "#" in source_line else ""
-        params[name] = {"default": default, "type": type(default).__name__, "help": help_text}
-    return params
-
-
-def _check_type(name: str, value: Any, default: Any, notebook: str) -> Any:
-    def fail(expected: str) -> ParameterError:
-        return ParameterError(
-            f"parameter {name!r} of {notebook}: expected {expected}, got {value!r} "
-            f"({type(value).__name__})"
-        )
-
-    if default is None:
-        return value
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise fail("true or false")
-        return value
-    if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise fail("an integer")
-        return value
-    if isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise fail("a number")
-        return float(value)
-    if isinstance(default, str):
-        if not isinstance(value, str):
-            raise fail("a string")
-        return value
-    if isinstance(default, list | tuple):
-        if not isinstance(value, list | tuple):
-            raise fail("a list")
-        kinds = {type(x) for x in default}
-        if len(kinds) == 1:
-            kind = kinds.pop()
-            bad = [x for x in value if not isinstance(x, kind)]
-            if bad:
-                raise fail(f"a list of {kind.__name__}")
-        return list(value)
-    if isinstance(default, dict):
-        if not isinstance(value, dict):
-            raise fail("a mapping")
-        return value
-    return value
-
-
-def _names(value: Any) -> list[str] | None:
-    """The non-empty strings of a str or list-of-str value; None for any other value."""
-    items = value if isinstance(value, list | tuple) else [value]
-    if not items or not all(isinstance(v, str) for v in items):
-        return None
-    return [v for v in items if v]
-
-
-def _reference_kinds() -> dict[str, tuple[str, list[str]]]:
-    """What a parameter can refer to: kind -> (what the error calls it, the known names)."""
-    from .data import list_tasks
-    from .models import load_catalog
-
-    return {"model": ("model id", list(load_catalog())), "task": ("task", list_tasks())}
-
-
-def _check_references(name: str, value: Any, default: Any, notebook: str) -> None:
-    """A parameter whose default names catalog models (or tasks) must name known ones.
-
-    The kind is read from the default's values, not from the parameter's name, so this
-    holds for every notebook. An empty string stays allowed ("none", e.g. no judge).
-    """
-    defaults, given = _names(default), _names(value)
-    if not defaults or given is None:
-        return
-    for what, known in _reference_kinds().values():
-        if all(d in known for d in defaults):
-            unknown = [v for v in given if v not in known]
-            if unknown:
-                raise ParameterError(
-                    f"parameter {name!r} of {notebook}: unknown {what} "
-                    f"{', '.join(repr(u) for u in unknown)}; known: {', '.join(known)}"
-                )
-            return
-
-
-def validate_parameters(path: str | Path, given: dict[str, Any]) -> dict[str, Any]:
-    """Check overrides against the parameters cell; returns the full effective parameters.
-
-    Unknown names, wrong types and unknown model ids or task names are errors here,
-    before a kernel starts.
-    """
-    declared = notebook_parameters(path)
-    name = Path(path).name
-    unknown = [k for k in given if k not in declared]
-    if unknown:
-        raise ParameterError(
-            f"{name} has no parameter {', '.join(repr(u) for u in unknown)}; "
-            f"its parameters are: {', '.join(declared)}"
-        )
-    effective = {k: v["default"] for k, v in declared.items()}
-    for key, value in given.items():
-        effective[key] = _check_type(key, value, declared[key]["default"], name)
-        _check_references(key, effective[key], declared[key]["default"], name)
-    return effective
-
-
-def parse_cli_value(raw: str, default: Any) -> Any:
-    """A `-p NAME VALUE` string as the type its default has (YAML syntax for lists)."""
-    import yaml
-
-    if isinstance(default, str):
-        # A quoted value ('' or "x") is unquoted: the way to pass an empty string without a shell.
-        if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
-            return str(yaml.safe_load(raw))
-        return raw
-    try:
-        return yaml.safe_load(raw)
-    except yaml.YAMLError:
-        return raw
 
 
 # --------------------------------------------------------------------------- execution
@@ -325,128 +165,6 @@ def run_notebook(
     if rebuild:
         build_index(root)
     return RunResult(final, status, error)
-
-
-# --------------------------------------------------------------------------- HTML
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def one_line(error: dict[str, Any] | None) -> str:
-    """A failed run's cause in one line, for the index, the report header and the terminal."""
-    if not error:
-        return ""
-    message = str(error.get("message") or "").strip().splitlines()
-    text = message[0] if message else ""
-    kind = str(error.get("type") or "")
-    line = f"{kind}: {text}" if kind and kind != "ErrorBudgetExceeded" else text
-    return line if len(line) <= 300 else line[:297] + "..."
-
-
-def _calls_line(record: dict[str, Any]) -> str:
-    budget = record.get("error_budget") or tracking.error_budget(record)
-    if not budget["calls"]:
-        return "no model calls"
-    if not budget["errors"]:
-        return f"all {budget['calls']} model calls succeeded"
-    return (
-        f"<b class='failed'>{budget['errors']} of {budget['calls']} model calls failed</b> "
-        f"(max_error_rate {budget['max_error_rate']:.1%})"
-    )
-
-
-def _banner(record: dict[str, Any]) -> str:
-    e = html.escape
-    params = ", ".join(f"{e(k)}={e(json.dumps(v))}" for k, v in record["parameters"].items())
-    git = record.get("git") or {}
-    commit = (git.get("commit") or "no git")[:10] + (
-        " (uncommitted changes)" if git.get("dirty") else ""
-    )
-    lines = []
-    if record.get("error"):
-        lines.append(f"<b class='failed'>Failed:</b> {e(one_line(record['error']))}")
-    lines += [
-        f"<b>Run</b> <code>{e(record['run_id'])}</code> · "
-        f"<span class='{e(record['status'])}'>{e(record['status'])}</span> · "
-        f"{_calls_line(record)} · started {e(record['started_at'])} · "
-        f"{record['duration_s']:.1f} s · commit <code>{e(commit)}</code>",
-    ]
-    lines += [f"<b class='warning'>⚠</b> {e(w)}" for w in record.get("warnings") or []]
-    lines.append(f"<details><summary>Parameters</summary>{params}</details>")
-    return "<div class='wb-banner'>" + "<br>".join(lines) + "</div>"
-
-
-def _folded_error(out: dict[str, Any]) -> dict[str, Any]:
-    """An error output as a one-line summary, its traceback folded away for developers."""
-    import nbformat
-
-    summary = html.escape(one_line({"type": out.get("ename"), "message": out.get("evalue")}))
-    trace = html.escape(_ANSI.sub("", "\n".join(out.get("traceback") or [])))
-    body = (
-        f"<details class='wb-error'><summary><b>Error</b> {summary}</summary>"
-        f"<pre>{trace}</pre></details>"
-    )
-    return nbformat.v4.new_output("display_data", data={"text/html": body})
-
-
-def _title(nb: Any, record: dict[str, Any]) -> str:
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return f"{line[2:].strip()} · {record['run_id']} ({record['status']})"
-    return f"{Path(record.get('notebook', 'run')).stem} · {record['run_id']} ({record['status']})"
-
-
-def export_html(notebook_path: Path, out_path: Path, record: dict[str, Any]) -> None:
-    """Write a code-hidden, self-contained HTML report of an executed notebook."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    nb = nbformat.read(str(notebook_path), as_version=4)
-    nb.metadata.pop("widgets", None)
-    # papermill's "An Exception was encountered" banners: the report header says it once.
-    nb.cells = [
-        c
-        for c in nb.cells
-        if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])
-    ]
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        kept = []
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                continue  # warnings and progress bars are for the log, not the stakeholder
-            if "application/vnd.jupyter.widget-view+json" in out.get("data", {}):
-                continue  # a live widget (e.g. a progress bar) has no meaning in a static page
-            kept.append(_folded_error(out) if out.get("output_type") == "error" else out)
-        cell.outputs = kept
-    banner = nbformat.v4.new_code_cell(
-        source="",
-        outputs=[nbformat.v4.new_output("display_data", data={"text/html": _banner(record)})],
-    )
-    nb.cells.insert(0, banner)
-    exporter = HTMLExporter(
-        template_name="workbench_report",
-        extra_template_basedirs=[str(TEMPLATES)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-    )
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": _title(nb, record)}})
-    body = config.redact(body)
-    check_self_contained(body, out_path)
-    out_path.write_text(body, encoding="utf-8")
-
-
-def check_self_contained(text: str, where: Path | str = "report") -> None:
-    """Refuse HTML that would load anything from the network."""
-    match = _REMOTE.search(text)
-    if match:
-        raise ValueError(f"{where}: would load a remote resource: {match.group(0)[:120]}")
 
 
 # --------------------------------------------------------------------------- index
