@@ -263,13 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .models import CatalogError
-    from .prompts import PromptError
-    from .reports import ParameterError
+    from .errors import WorkbenchError
 
     try:
         return args.func(args)
-    except (ParameterError, CatalogError, PromptError, FileNotFoundError, ValueError) as exc:
+    except WorkbenchError as exc:  # the user's to fix: one line; anything else is a bug
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130

@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import config, tracking
 from .data import Task
+from .errors import MissingFile, WorkbenchError
 from .llm import Request, generate_many
 from .metrics import score
 from .prompts import PromptTemplate
@@ -187,13 +188,13 @@ def load_run_results(run_id: str, notebook: str, name: str = "results") -> pd.Da
     path = folder / f"{name}.jsonl"
     if not path.exists():
         known = sorted(p.name for p in (config.reports_dir() / notebook).glob("2*"))
-        raise FileNotFoundError(
+        raise MissingFile(
             f"no saved results for run {run_id!r} ({path}); runs of {notebook}: {known[-5:]}"
         )
     record = json.loads((folder / "run.json").read_text())
     tracking.current().log_metric("compared_with_run", run_id)
     if record.get("status") != "succeeded":
-        raise ValueError(
+        raise WorkbenchError(
             f"run {run_id} did not succeed (status {record.get('status')}); pick another"
         )
     return pd.read_json(path, orient="records", lines=True, dtype={"case_id": str})

@@ -9,8 +9,10 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
+from .errors import WorkbenchError
 
-class DataError(ValueError):
+
+class DataError(WorkbenchError):
     """A dataset file is missing or malformed; the message names the file and line."""
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 import yaml
 
 from . import config
+from .errors import WorkbenchError
 from .io import read_text
 
 PROVIDERS = ("transformers", "openai", "sentence-transformers")
@@ -41,7 +42,7 @@ TRANSCRIPT_TEMPLATE = (
 )
 
 
-class CatalogError(ValueError):
+class CatalogError(WorkbenchError):
     """The model catalog, or a model id asked of it, is wrong."""
 
 

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from . import config
+from .errors import NotebookNotFound, WorkbenchError
 
 
-class ParameterError(ValueError):
+class ParameterError(WorkbenchError):
     """A notebook parameter that does not exist or has the wrong type."""
 
 
@@ -25,7 +26,7 @@ def resolve_notebook(name: str | Path) -> Path:
         if c.is_file() and c.suffix == ".ipynb":
             return c.resolve()
     known = ", ".join(sorted(x.stem for x in config.notebooks_dir().glob("*.ipynb")))
-    raise FileNotFoundError(f"notebook not found: {name} (known notebooks: {known})")
+    raise NotebookNotFound(f"notebook not found: {name} (known notebooks: {known})")
 
 
 def notebook_parameters(path: str | Path) -> dict[str, dict[str, Any]]:

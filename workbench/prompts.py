@@ -19,6 +19,7 @@ import jinja2.meta
 
 from . import config, tracking
 from .data import DataError, read_jsonl, read_yaml_mapping
+from .errors import WorkbenchError
 
 SELECTIONS = ("fixed", "random", "similar")
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
@@ -26,7 +27,7 @@ _FIELDS = {"name", "description", "system", "user", "variables", "few_shot"}
 _FEW_SHOT_FIELDS = {"dataset", "k", "selection", "ids", "seed", "input_field", "output_field"}
 
 
-class PromptError(ValueError):
+class PromptError(WorkbenchError):
     """A template that cannot be loaded or rendered; the message names what is at fault."""
 
 

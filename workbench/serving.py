@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from . import config
+from .errors import MissingFile
 from .models import CatalogError, get_model, local_model_dir
 
 
@@ -39,7 +40,7 @@ def command(
         "transformers"
     )
     if not exe:
-        raise FileNotFoundError("the `transformers` command is missing; run `make install`")
+        raise MissingFile("the `transformers` command is missing; run `make install`")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(hub_cache)}
     cmd = [exe, "serve", spec.id, "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--device", device, "--log-level", log_level]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config
+from .errors import WorkbenchError
 
 TRACKING_FILE = "tracking.json"
 # run.json lists failed calls one by one up to this many (the count is always complete).
@@ -124,7 +125,7 @@ class RunTracker:
     def set_error_budget(self, max_error_rate: float) -> None:
         """The share of failed model calls this run tolerates (0 = any failure fails the run)."""
         if not 0.0 <= float(max_error_rate) <= 1.0:
-            raise ValueError(f"max_error_rate must be between 0 and 1, got {max_error_rate!r}")
+            raise WorkbenchError(f"max_error_rate must be between 0 and 1, got {max_error_rate!r}")
         self.data["max_error_rate"] = float(max_error_rate)
         self._flush()
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .. import config, tracking
 from ..data import read_jsonl
+from ..errors import MissingFile, WorkbenchError
 from ..llm import Request
 from ..prompts import PromptTemplate, load_template
 from ..stats import proportion_ci
@@ -47,7 +48,7 @@ GUARD_SETTINGS = {
 _NAMES = ["Dana Whitfield", "Omar Haddad", "Mei Lin Torres", "Priya Raman", "Jonas Becker"]
 
 
-class FuzzError(ValueError):
+class FuzzError(WorkbenchError):
     """A bad catalogue row or parameter; the message names the file, line or parameter."""
 
 
@@ -389,9 +390,7 @@ def replay_run(run_dir: str | Path, attack_id: str, guards: str = "none") -> dic
     record_path, results_path = folder / "run.json", folder / "fuzz_results.jsonl"
     for p in (record_path, results_path):
         if not p.exists():
-            raise FileNotFoundError(
-                f"{p} not found: is {folder} a run folder of 05_adversarial_fuzzing?"
-            )
+            raise MissingFile(f"{p} not found: is {folder} a run folder of 05_adversarial_fuzzing?")
     params = json.loads(record_path.read_text())["parameters"]
     results = pd.read_json(results_path, orient="records", lines=True)
     match = results[(results["attack_id"] == attack_id) & (results["guards"] == guards)]

@@ -15,6 +15,8 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ..errors import WorkbenchError
+
 _LEET = str.maketrans({"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"})
 # Latin letters and Cyrillic / Greek look-alikes.
 _HOMOGLYPHS = {"a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "i": "і"}
@@ -95,7 +97,7 @@ PARAPHRASE_USER = (
 )
 
 
-class MutatorError(ValueError):
+class MutatorError(WorkbenchError):
     """An unknown mutator, or a chain that needs a paraphrase model and has none."""
 
 
