@@ -281,3 +281,23 @@ def test_an_ad_hoc_model_spec_not_in_the_catalog_generates(fake):
     [resp] = generate_many(spec, _requests(1), progress=False)
     assert resp.ok, resp.error
     assert resp.model == "adhoc" and resp.text == "echo: question 0"
+
+
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        ({"retry-after": "3"}, 3.0),
+        ({"retry-after-ms": "1500"}, 1.5),
+        ({"retry-after": "soon"}, None),
+        ({"retry-after": "Wed, 99 Foo 2026 25:61:00 GMT"}, None),
+        ({}, None),
+    ],  # fmt: skip
+)
+def test_retry_after_reads_seconds_and_dates_and_ignores_garbage(headers, expected):
+    assert llm._retry_after(headers) == expected
+
+
+def test_a_429_with_an_unreadable_retry_after_is_still_retried(fake):
+    fake.script = ["429:soon"]
+    [resp] = generate_many("fake", _requests(1), progress=False, max_retries=2, **QUICK)
+    assert resp.ok and resp.attempts == 2

@@ -389,8 +389,12 @@ def _retry_after(headers: Any) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+    except (TypeError, ValueError):  # neither seconds nor an HTTP date: back off as usual
+        return None
+    return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
 class OpenAIProvider(Provider):
