@@ -10,6 +10,7 @@ section changes and at most every `LOG_EVERY_S` seconds in between.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -17,6 +18,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any, TextIO
+
+from .tracking import write_json_atomic
 
 PROGRESS_FILE = ".progress.json"
 WRITE_EVERY_S = 0.5
@@ -50,12 +53,10 @@ class StepProgress:
         if self._file is None or (not force and now - self._written < WRITE_EVERY_S):
             return
         self._written = now
-        tmp = self._file.with_name(f"{PROGRESS_FILE}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(json.dumps({"desc": self.desc, "done": self.done, "total": self.total}))
-            os.replace(tmp, self._file)
-        except OSError:
-            pass  # progress is a courtesy; it never fails a run
+        with contextlib.suppress(OSError):  # progress is a courtesy; it never fails a run
+            write_json_atomic(
+                self._file, {"desc": self.desc, "done": self.done, "total": self.total}
+            )
 
 
 def _clock(seconds: float) -> str:
