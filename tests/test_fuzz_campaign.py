@@ -9,8 +9,9 @@ import pytest
 from conftest import add_catalog_entry, fake_model_entry
 from fake_openai import FakeOpenAIServer
 
-from workbench import fuzz, guard
+from workbench import fuzz
 from workbench.fuzz.campaign import score
+from workbench.safety import guard
 
 
 def test_catalogue_has_every_category_and_a_benign_set():

@@ -11,7 +11,8 @@ from typing import Any
 
 import yaml
 
-from . import config, tracking
+from . import config, registry, tracking
+from .errors import UnknownName
 from .io import DataError, pointer, read_text
 
 __all__ = ["DataError", "Task", "load_task", "read_jsonl", "read_yaml_mapping"]
@@ -123,8 +124,6 @@ _TASK_FIELDS = {
 
 def load_task(name: str | Path, track: bool = True) -> Task:
     """Load a task by name (from `datasets/tasks/`) or by the path of its YAML spec."""
-    from .metrics import get_metric
-
     spec_path = (
         Path(name) if str(name).endswith((".yaml", ".yml")) else tasks_dir() / f"{name}.yaml"
     )
@@ -142,9 +141,9 @@ def load_task(name: str | Path, track: bool = True) -> Task:
     metrics = list(spec["metrics"])
     for m in metrics:
         try:
-            get_metric(m)
-        except KeyError as exc:
-            raise DataError(f"{spec_path}: {exc.args[0]}") from None
+            registry.get("metric", m)
+        except UnknownName as exc:
+            raise DataError(f"{spec_path}: {exc}") from None
     data_path = spec_path.parent / spec["data"]
     cases = read_jsonl(data_path, required=("id", "input", "reference"))
     fingerprint = tracking.sha256_file(data_path)

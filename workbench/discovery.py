@@ -11,6 +11,7 @@ import pandas as pd
 from . import tracking
 from .data import Task, load_task
 from .llm import Request, generate_many
+from .metrics import description as metric_description
 from .metrics import score
 from .models import get_model, human_size
 from .stats import bootstrap_ci, measured, percentile, stratified_bootstrap_ci
@@ -335,8 +336,6 @@ def log_headline(summary: pd.DataFrame, results: pd.DataFrame | None = None) -> 
 
 def describe_tasks(tasks: list[str]) -> pd.DataFrame:
     """One row per task: what it is, how it is scored, how many cases, its fingerprint."""
-    from .metrics import DESCRIPTIONS
-
     rows = []
     for name in tasks:
         t = load_task(name, track=False)
@@ -345,7 +344,7 @@ def describe_tasks(tasks: list[str]) -> pd.DataFrame:
                 "task": t.name,
                 "description": t.description,
                 "metric": t.primary_metric,
-                "how it is scored": DESCRIPTIONS[t.primary_metric],
+                "how it is scored": metric_description(t.primary_metric),
                 "cases": len(t.cases),
                 "sha256": t.fingerprint[:12],
             }

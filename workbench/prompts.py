@@ -19,16 +19,12 @@ import jinja2.meta
 
 from . import config, tracking
 from .data import DataError, read_jsonl, read_yaml_mapping
-from .errors import WorkbenchError
+from .errors import PromptError
 
 SELECTIONS = ("fixed", "random", "similar")
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
 _FIELDS = {"name", "description", "system", "user", "variables", "few_shot"}
 _FEW_SHOT_FIELDS = {"dataset", "k", "selection", "ids", "seed", "input_field", "output_field"}
-
-
-class PromptError(WorkbenchError):
-    """A template that cannot be loaded or rendered; the message names what is at fault."""
 
 
 @dataclass(frozen=True)

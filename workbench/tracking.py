@@ -133,11 +133,9 @@ class RunTracker:
         self.data["metrics"].update(metrics)
         self._flush()
 
-    def record_embeddings(self, model_id: str, hits: int, misses: int) -> None:
-        """Fold one embedding call into the cache totals."""
-        from .models import weights_fingerprint
-
-        self.data["models"].setdefault(model_id, {"weights_sha256": weights_fingerprint(model_id)})
+    def record_embeddings(self, model_id: str, hits: int, misses: int, fingerprint: str) -> None:
+        """Fold one embedding call into the cache totals (`fingerprint`: the weights' sha256)."""
+        self.data["models"].setdefault(model_id, {"weights_sha256": fingerprint})
         cache = self.data["cache"]
         cache["embedding_hits"] = cache.get("embedding_hits", 0) + hits
         cache["embedding_misses"] = cache.get("embedding_misses", 0) + misses
@@ -156,26 +154,33 @@ class RunTracker:
             entry[key] = entry.get(key, 0) + value
         self._flush()
 
-    def record_labels(self, spec, hits: int, misses: int) -> None:
+    def record_labels(self, spec, hits: int, misses: int, fingerprint: str = "") -> None:
         """Fold one constrained label-scoring call into the cache totals."""
-        self._note_model(spec)
+        self._note_model(spec, fingerprint)
         self.data["cache"]["hits"] += hits
         self.data["cache"]["misses"] += misses
         self._flush()
 
-    def _note_model(self, spec) -> None:
-        from .models import weights_fingerprint
-
+    def _note_model(self, spec, fingerprint: str) -> None:
         if spec.id not in self.data["models"]:
             self.data["models"][spec.id] = {
                 "provider": spec.provider,
                 "model": spec.model,
-                "weights_sha256": weights_fingerprint(spec) if spec.is_local else "",
+                "weights_sha256": fingerprint,
             }
 
-    def record_calls(self, spec, responses, hits: int, misses: int) -> None:
-        """Fold one `generate_many` call into the cache and usage totals."""
-        self._note_model(spec)
+    def record_retry(self, model_id: str, reason: str) -> None:
+        """Count one retried model call and its reason (`retries` in the run record)."""
+        retries = self.data.setdefault("retries", {"total": 0, "by_reason": {}})
+        retries["total"] += 1
+        key = f"{model_id}: {reason}"
+        retries["by_reason"][key] = retries["by_reason"].get(key, 0) + 1
+        self._flush()
+
+    def record_calls(self, spec, responses, hits: int, misses: int, fingerprint: str = "") -> None:
+        """Fold one `generate_many` call into the cache and usage totals (`fingerprint`: the
+        local weights' sha256, empty for a remote model)."""
+        self._note_model(spec, fingerprint)
         self.data["cache"]["hits"] += hits
         self.data["cache"]["misses"] += misses
         usage = self.data["usage"]

@@ -2,17 +2,30 @@
 
 - `mutators`: deterministic, composable prompt mutators plus model paraphrase; `Attack` records
   seed, parent and chain so every finding replays exactly;
-- `detectors`: canary and secret leaks in plain and encoded forms, markers, refusals, personal
-  data, and judge-based refusal and harm verdicts;
+- detectors (in `workbench.safety.detectors`, shared with the guards): canary and secret leaks
+  in plain and encoded forms, markers, refusals, personal data, judge verdicts;
 - `campaign`: the catalogue under `datasets/adversarial/`, the planted secrets, runs against a
   target with and without guards, attack-success rates with intervals, replay;
 - `tables`: the report's tables (intervals per category, what the guards stopped, the judge).
 """
 
+from ..errors import FuzzError, MutatorError
+from ..safety.detectors import (
+    Detection,
+    base64_payloads,
+    canary_leak,
+    echo,
+    judge_harm,
+    judge_refusals,
+    marker,
+    new_canary,
+    personal_data,
+    refusal,
+    secret_leak,
+)
 from .campaign import (
     CATEGORIES,
     GUARD_SETTINGS,
-    FuzzError,
     Plant,
     build,
     check_gates,
@@ -27,24 +40,10 @@ from .campaign import (
     select,
     summarise,
 )
-from .detectors import (
-    Detection,
-    base64_payloads,
-    canary_leak,
-    echo,
-    judge_harm,
-    judge_refusals,
-    marker,
-    new_canary,
-    personal_data,
-    refusal,
-    secret_leak,
-)
 from .mutators import (
     MUTATORS,
     PARAPHRASE,
     Attack,
-    MutatorError,
     expand,
     known_mutators,
     mutate,

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from ..judge import check_discrimination
-from .detectors import refusal
+from ..safety.detectors import refusal
 
 
 def category_intervals(

@@ -1,9 +1,9 @@
-"""Retrieval-augmented generation: loaders, chunkers, retrievers, span-based retrieval metrics."""
+"""Retrieval-augmented generation: chunkers, retrievers, span-based retrieval metrics."""
 
+from ..documents import Document, html_to_text, load_corpus
 from . import pipeline, ragas_eval
 from .chunking import CHUNKERS, Chunk, chunk_corpus
 from .index import RETRIEVERS, Hit, Index, mmr, rrf
-from .loaders import Document, html_to_text, load_corpus
 from .metrics import grade, hit_rate, ndcg, precision, recall, reciprocal_rank
 
 __all__ = [

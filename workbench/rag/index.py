@@ -1,5 +1,10 @@
 """Retrievers over chunks: dense (exact inner product), BM25 (bm25s), hybrid (weighted reciprocal
-rank fusion) and maximal-marginal-relevance reranking."""
+rank fusion) and maximal-marginal-relevance reranking.
+
+Retrievers are registered (`registry.retriever`): `fn(index, queries, query_vectors, pool,
+**options)` returns, per query, up to `pool` (chunk index, score) pairs, best first. Declaring
+`vectors=True` gets the queries embedded; `fused=True` widens the candidate pool.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import registry
 from ..embeddings import embed
 from .chunking import Chunk
 
-RETRIEVERS = ("dense", "bm25", "hybrid")
+Ranked = list[list[tuple[int, float]]]
 
 
 @dataclass
@@ -79,22 +85,13 @@ class Index:
     ) -> list[list[Hit]]:
         """Top-k chunks per query. `hybrid_weight` is the dense share in reciprocal rank fusion;
         `mmr_lambda` (0-1) reranks the candidates for diversity when given."""
-        if retriever not in RETRIEVERS:
-            raise ValueError(
-                f"unknown retriever {retriever!r}; choose from {', '.join(RETRIEVERS)}"
-            )
+        found = registry.entry("retriever", retriever, what="parameter retrievers")
         started = time.perf_counter()
-        pool = max(k, candidates if (retriever == "hybrid" or mmr_lambda is not None) else k)
-        qv = embed(queries, self.model) if retriever != "bm25" or mmr_lambda is not None else None
-        if retriever == "dense":
-            ranked = self.dense(qv, pool)
-        elif retriever == "bm25":
-            ranked = self.sparse(queries, pool)
-        else:
-            ranked = [
-                rrf([d, s], [hybrid_weight, 1 - hybrid_weight], rrf_k)
-                for d, s in zip(self.dense(qv, pool), self.sparse(queries, pool), strict=True)
-            ]
+        widen = found.info.get("fused") or mmr_lambda is not None
+        pool = max(k, candidates if widen else k)
+        vectors = found.info.get("vectors") or mmr_lambda is not None
+        qv = embed(queries, self.model) if vectors else None
+        ranked = found.obj(self, queries, qv, pool, hybrid_weight=hybrid_weight, rrf_k=rrf_k)
         results = []
         for i, r in enumerate(ranked):
             if mmr_lambda is not None:
@@ -102,6 +99,37 @@ class Index:
             results.append([Hit(self.chunks[j], s, n + 1) for n, (j, s) in enumerate(r[:k])])
         self.timings.append((time.perf_counter() - started) / max(1, len(queries)))
         return results
+
+
+@registry.retriever("dense", vectors=True, description="exact inner product of embeddings")
+def dense(index: Index, queries: list[str], qv: np.ndarray, pool: int, **options) -> Ranked:
+    return index.dense(qv, pool)
+
+
+@registry.retriever("bm25", description="BM25 over word tokens (bm25s), English stopwords out")
+def bm25(index: Index, queries: list[str], qv: np.ndarray | None, pool: int, **options) -> Ranked:
+    return index.sparse(queries, pool)
+
+
+@registry.retriever(
+    "hybrid", vectors=True, fused=True, description="dense and BM25 by weighted reciprocal rank"
+)
+def hybrid(
+    index: Index,
+    queries: list[str],
+    qv: np.ndarray,
+    pool: int,
+    hybrid_weight: float = 0.5,
+    rrf_k: int = 60,
+    **options,
+) -> Ranked:
+    w = hybrid_weight
+    pairs = zip(index.dense(qv, pool), index.sparse(queries, pool), strict=True)
+    return [rrf([d, s], [w, 1 - w], rrf_k) for d, s in pairs]
+
+
+# Every registered retriever, built-in or plug-in, by name (a live view).
+RETRIEVERS = registry.view("retriever")
 
 
 def rrf(

@@ -13,11 +13,11 @@ import pandas as pd
 
 from .. import config, tracking
 from ..data import DataError, read_jsonl
+from ..documents import Document, load_corpus
 from ..embeddings import embed
 from ..stats import bootstrap_ci, percentile
 from .chunking import chunk_corpus
 from .index import Index
-from .loaders import Document, load_corpus
 from .metrics import hit_rate, ndcg, precision, recall, reciprocal_rank
 
 METRICS = ("hit_rate", "recall", "precision", "mrr", "ndcg")
@@ -141,7 +141,9 @@ def run_grid(
     for cfg in configurations(chunkers, sizes, overlaps, retrievers, hybrid_weights, mmr_lambdas):
         key = (cfg["chunker"], cfg["size"], cfg["overlap"])
         if key not in indexes:
-            indexes[key] = Index.build(chunk_corpus(docs, *key), embedding_model)
+            indexes[key] = Index.build(
+                chunk_corpus(docs, *key, model=embedding_model), embedding_model
+            )
         index = indexes[key]
         results, latencies = [], []
         if queries:  # the first search loads and warms caches: never part of the timings

@@ -1,8 +1,8 @@
-"""workbench.pii: each pattern on positive and negative examples."""
+"""workbench.safety.pii: each pattern on positive and negative examples."""
 
 import pytest
 
-from workbench import pii
+from workbench.safety import pii
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,10 @@ import threading
 import time
 from typing import Any
 
-from . import cpu
-from .llm_types import Provider, ProviderError, Request, Response
-from .models import ModelSpec, local_model_dir, weights_fingerprint
+from .. import cpu, registry
+from ..errors import ProviderError
+from ..models import ModelSpec, local_model_dir, weights_fingerprint
+from ._types import Provider, Request, Response
 
 
 class _FirstTokenClock:
@@ -33,11 +34,17 @@ class _FirstTokenClock:
         return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
 
 
+@registry.provider(
+    "transformers",
+    local=True,
+    description="in-process transformers model from an installed wheel (GGUF converted once)",
+)
 class TransformersProvider(Provider):
     """In-process generation with batched `generate` on a converted local model."""
 
     max_concurrency = 1
     remote = False
+    capabilities = frozenset({"generate", "local_logprobs", "constrained_decoding", "batching"})
 
     def __init__(self, spec: ModelSpec, batch_size: int = 16):
         super().__init__(spec)

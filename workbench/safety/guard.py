@@ -14,9 +14,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 
-from . import pii, tracking
-from .fuzz.detectors import base64_payloads, canary_leak, secret_leak
-from .llm import Request, Response, generate_many
+from .. import tracking
+from ..llm import Request, Response, generate_many
+from . import pii
+from .detectors import base64_payloads, canary_leak, secret_leak
 
 REFUSAL = "I can't help with that request."
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))

@@ -1,4 +1,4 @@
-"""What flows through the LLM client: requests, responses, provider errors, the provider base."""
+"""What flows through the LLM client: requests, responses, and the provider base class."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .models import ModelSpec
+from ..errors import ProviderError
+from ..models import ModelSpec
+
+__all__ = ["Provider", "ProviderError", "Request", "Response"]
 
 
 @dataclass
@@ -73,23 +76,6 @@ class Response:
         return dataclasses.asdict(self)
 
 
-class ProviderError(Exception):
-    """A failed call; `retryable` says whether trying again can help."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        retryable: bool = False,
-        retry_after: float | None = None,
-        status: int | None = None,
-    ):
-        super().__init__(message)
-        self.retryable = retryable
-        self.retry_after = retry_after
-        self.status = status
-
-
 # --------------------------------------------------------------------------- providers
 
 
@@ -101,6 +87,10 @@ class Provider:
     max_concurrency: int | None = None
     # Whether a per-request wall-clock timeout applies (remote calls) or not (in-process work).
     remote = True
+    # What the provider can do beyond `generate_batch`, e.g. "local_logprobs" (label scoring),
+    # "constrained_decoding" (JSON by grammar), "streaming" (time to first token). Callers ask
+    # `supports`, never the class.
+    capabilities: frozenset[str] = frozenset()
 
     def __init__(self, spec: ModelSpec):
         self.spec = spec
@@ -112,6 +102,14 @@ class Provider:
             "model": self.spec.model,
             "model_stop": list(self.spec.stop),
         }
+
+    def supports(self, capability: str) -> bool:
+        """Whether the provider declares `capability`."""
+        return capability in self.capabilities
+
+    def should_retry(self, exc: BaseException) -> bool:
+        """Whether a call that raised `exc` may succeed if tried again (override per provider)."""
+        return isinstance(exc, ProviderError) and exc.retryable
 
     async def generate_batch(self, requests: list[Request], timeout: float) -> list[Response]:
         raise NotImplementedError

@@ -6,7 +6,7 @@ import html.parser
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..io import DataError, read_text
+from .io import DataError, read_text
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ import os
 import time
 from typing import Any
 
-from .llm_types import Provider, ProviderError, Request, Response
-from .models import ModelSpec
+from .. import registry
+from ..errors import ProviderError
+from ..models import ModelSpec
+from ._types import Provider, Request, Response
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -36,8 +38,13 @@ def _retry_after(headers: Any) -> float | None:
     return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
+@registry.provider(
+    "openai", local=False, description="any OpenAI-compatible chat completions endpoint"
+)
 class OpenAIProvider(Provider):
     """Any OpenAI-compatible chat completions endpoint, through the `openai` SDK (async)."""
+
+    capabilities = frozenset({"generate", "streaming", "json_schema"})
 
     def __init__(self, spec: ModelSpec, stream: bool = True):
         super().__init__(spec)

@@ -1,10 +1,4 @@
-"""One client interface over model providers, and `generate_many`.
-
-Providers: in-process `transformers` (batched `generate`, left padding, chat template,
-`accelerate` device placement) and any OpenAI-compatible HTTP server through the
-`openai` SDK. `generate_many` adds bounded concurrency, per-request timeouts for HTTP
-calls, retries with exponential backoff and jitter that honour `Retry-After`, a progress
-bar, the persistent response cache, and usage/cost accounting into the current run record.
+"""The generate loop: provider lookup, cache, batching, bounded concurrency, retries, usage.
 
 In-process generation has no wall-clock timeout: the work is local, a busy CPU only makes
 it slower, and a batch that was computed must never be thrown away. It runs to completion
@@ -16,45 +10,32 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import random
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import config, tracking
-from .cache import ResponseCache, cache_key, default_cache
-from .llm_http import OpenAIProvider, _retry_after  # noqa: F401  (_retry_after: tests)
-from .llm_local import TransformersProvider
-from .llm_types import Provider, ProviderError, Request, Response
-from .models import ModelSpec, get_model
-from .progress import StepProgress
-
-__all__ = [
-    "Request",
-    "Response",
-    "ProviderError",
-    "Provider",
-    "TransformersProvider",
-    "OpenAIProvider",
-    "get_provider",
-    "generate",
-    "generate_many",
-    "agenerate_many",
-    "label_logprobs",
-]
-
+from .. import config, registry, tracking
+from ..cache import ResponseCache, cache_key, default_cache
+from ..errors import ProviderError
+from ..models import ModelSpec, get_model
+from ..progress import StepProgress
+from . import _retry
+from ._types import Provider, Request, Response
 
 _PROVIDERS: dict[str, Provider] = {}
 _PROVIDERS_LOCK = threading.Lock()
 
 
 def _new_provider(spec: ModelSpec) -> Provider:
-    if spec.provider == "transformers":
-        return TransformersProvider(spec)
-    if spec.provider == "openai":
-        return OpenAIProvider(spec)
-    raise ProviderError(f"model {spec.id!r} ({spec.provider}) does not generate text")
+    found = registry.entry("provider", spec.provider, what=f"model {spec.id!r}")
+    if not (isinstance(found.obj, type) and issubclass(found.obj, Provider)):
+        raise ProviderError(f"model {spec.id!r} ({spec.provider}) does not generate text")
+    return found.obj(spec)
+
+
+def _fingerprint(provider: Provider) -> str:
+    return str(provider.identity().get("weights_sha256", ""))
 
 
 def get_provider(model: str | ModelSpec | Provider) -> Provider:
@@ -83,11 +64,6 @@ class _Stats:
     hits: int = 0
     misses: int = 0
     errors: int = 0
-    retries: int = 0
-
-
-def _backoff(attempt: int, base: float, cap: float) -> float:
-    return min(cap, base * 2**attempt) * (0.5 + random.random() / 2)
 
 
 async def agenerate_many(
@@ -142,37 +118,41 @@ async def agenerate_many(
 
     sem = asyncio.Semaphore(max(1, min(concurrency, provider.max_concurrency or concurrency)))
 
+    async def attempt(batch: list[Request]) -> list[Response]:
+        try:
+            # A remote call gets a safety net over the SDK's own timeout (a stream that
+            # trickles can outlast per-read timeouts); asyncio.timeout adds no task per
+            # call. In-process generation runs to the end: a computed batch is kept.
+            async with asyncio.timeout(timeout + 5 if provider.remote else None):
+                return await provider.generate_batch(batch, timeout)
+        except TimeoutError:
+            raise ProviderError(f"no answer within {timeout}s", retryable=True) from None
+
     async def run_unit(unit: list[int]) -> None:
         batch = [requests[i] for i in unit]
-        attempt = 0
+        retrying = _retry.policy(
+            spec.id,
+            provider.should_retry,
+            max_retries=max_retries,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+        )
+        tries = 0
         async with sem:
-            while True:
-                attempt += 1
-                try:
-                    # A remote call gets a safety net over the SDK's own timeout (a stream that
-                    # trickles can outlast per-read timeouts); asyncio.timeout adds no task per
-                    # call. In-process generation runs to the end: a computed batch is kept.
-                    async with asyncio.timeout(timeout + 5 if provider.remote else None):
-                        out = await provider.generate_batch(batch, timeout)
-                    break
-                except (TimeoutError, ProviderError) as exc:
-                    if isinstance(exc, asyncio.TimeoutError):
-                        exc = ProviderError(f"no answer within {timeout}s", retryable=True)
-                    if not exc.retryable or attempt > max_retries:
-                        message = config.redact(f"{spec.id}: {exc} (after {attempt} attempt(s))")
-                        out = [Response(error=message) for _ in batch]
-                        break
-                    stats.retries += 1
-                    delay = exc.retry_after if exc.retry_after is not None else None
-                    if delay is None:
-                        delay = _backoff(attempt - 1, backoff_base, backoff_cap)
-                    await asyncio.sleep(min(delay, backoff_cap))
-                except Exception as exc:  # an unexpected failure must not lose other results
-                    message = config.redact(f"{spec.id}: {type(exc).__name__}: {exc}")
-                    out = [Response(error=message) for _ in batch]
-                    break
+            try:
+                async for trial in retrying:
+                    with trial:
+                        tries += 1
+                        out = await attempt(batch)
+            except ProviderError as exc:
+                message = config.redact(f"{spec.id}: {exc} (after {tries} attempt(s))")
+                out = [Response(error=message) for _ in batch]
+            except Exception as exc:  # an unexpected failure must not lose other results
+                message = config.redact(f"{spec.id}: {type(exc).__name__}: {exc}")
+                out = [Response(error=message) for _ in batch]
+        attempt_count = tries
         for i, resp in zip(unit, out, strict=True):
-            resp.attempts, resp.model, resp.metadata = attempt, spec.id, requests[i].metadata
+            resp.attempts, resp.model, resp.metadata = attempt_count, spec.id, requests[i].metadata
             results[i] = resp
             if resp.ok:
                 stats.misses += 1
@@ -188,7 +168,9 @@ async def agenerate_many(
     finally:
         bar.close()
         done = [r for r in results if r is not None]
-        tracking.current().record_calls(spec, done, hits=stats.hits, misses=stats.misses)
+        tracking.current().record_calls(
+            spec, done, hits=stats.hits, misses=stats.misses, fingerprint=_fingerprint(provider)
+        )
     return results  # type: ignore[return-value]
 
 
@@ -235,7 +217,7 @@ def label_logprobs(
 ) -> list[dict[str, float]]:
     """Score each allowed label as the reply to each conversation (local models only), cached."""
     provider = get_provider(model)
-    if not isinstance(provider, TransformersProvider):
+    if not provider.supports("local_logprobs"):
         raise ProviderError(
             f"{provider.spec.id}: label scoring needs an in-process model; HTTP models "
             "answer with JSON output instead"
@@ -255,7 +237,12 @@ def label_logprobs(
             results[i] = scores
             if store is not None:
                 store.put(keys[i], identity, {"logprobs": scores, "error": None})
-    tracking.current().record_labels(provider.spec, hits=len(keys) - len(todo), misses=len(todo))
+    tracking.current().record_labels(
+        provider.spec,
+        hits=len(keys) - len(todo),
+        misses=len(todo),
+        fingerprint=_fingerprint(provider),
+    )
     return results  # type: ignore[return-value]
 
 
