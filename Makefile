@@ -15,7 +15,7 @@ export TOKENIZERS_PARALLELISM := false
 # ragas turns telemetry off only for the string "true".
 export RAGAS_DO_NOT_TRACK := true
 
-.PHONY: install run test lab bench lint format clean
+.PHONY: install run test test-fast lab bench lint format clean
 
 install: $(STAMP)
 
@@ -35,9 +35,17 @@ $(STAMP): pyproject.toml Makefile
 run: install
 	$(BIN)/workbench run-all
 
+# Everything: lint, the layers contract, then every tier (unit, integration, notebook, browser).
 test: install
 	$(BIN)/ruff check workbench tests benchmarks
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest --nbval-lax tests notebooks; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
+
+# The unit tier only: in-process tests, no server, subprocess, kernel or notebook (< 2 min).
+test-fast: install
+	$(BIN)/ruff check workbench tests benchmarks
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/pytest -m unit tests
 
 # Jupyter refuses to start as root unless told to; containers often run as root.
 LAB_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -50,6 +58,7 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check workbench tests benchmarks
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff format --check workbench tests benchmarks
 
 format: install

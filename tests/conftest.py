@@ -79,3 +79,25 @@ def write_notebook(path: Path, parameters: str, *cells: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(path))
     return path
+
+
+TIERS = ("unit", "integration", "notebook", "browser")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test carries exactly one tier marker; nbval's notebook cells are the notebook tier.
+
+    `unit`: in-process, no server, subprocess or kernel (`make test-fast`); `integration`: a
+    real server on loopback, a subprocess, a kernel or an embedded model; `notebook`: a whole
+    notebook run; `browser`: headless Chromium.
+    """
+    notebooks = ROOT / "notebooks"
+    for item in items:
+        if notebooks in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.notebook)
+        tiers = {m.name for m in item.iter_markers() if m.name in TIERS}
+        if len(tiers) != 1:
+            raise pytest.UsageError(
+                f"{item.nodeid}: needs exactly one tier marker of {', '.join(TIERS)}, "
+                f"has {sorted(tiers) or 'none'}"
+            )

@@ -13,6 +13,7 @@ ROW = {
 }
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("kind", augment.NOISE_KINDS)
 def test_each_noise_kind_is_deterministic_and_changes_text(kind):
     a = augment.noise(ROW["input"], kind, random.Random(1))
@@ -20,6 +21,7 @@ def test_each_noise_kind_is_deterministic_and_changes_text(kind):
     assert a == b and a != ROW["input"]
 
 
+@pytest.mark.unit
 def test_list_order_keeps_the_items():
     out = augment.noise(ROW["input"], "list_order", random.Random(3))
     for item in ("apples", "pears", "plums"):
@@ -27,11 +29,13 @@ def test_list_order_keeps_the_items():
     assert out.endswith("at the market every Sunday.")
 
 
+@pytest.mark.unit
 def test_unknown_kind_is_an_error():
     with pytest.raises(ValueError, match="unknown noise kind"):
         augment.noise("x", "shouting", random.Random(0))
 
 
+@pytest.mark.unit
 def test_augment_noise_keeps_label_and_links_parent():
     [copy] = augment.augment_noise([ROW], seed=0)
     assert copy["reference"] == "neutral" and copy["parent_id"] == "r1"
@@ -39,6 +43,7 @@ def test_augment_noise_keeps_label_and_links_parent():
     assert augment.augment_noise([ROW], seed=0) == [copy]
 
 
+@pytest.mark.unit
 def test_qa_noise_changes_the_question_not_the_context():
     row = {"id": "q", "input": "Context: Hotels up to 140 EUR.\nQuestion: How much is the hotel limit?",
            "question": "How much is the hotel limit?", "reference": "140 EUR"}  # fmt: skip
@@ -47,11 +52,13 @@ def test_qa_noise_changes_the_question_not_the_context():
             assert copy["input"].startswith("Context: Hotels up to 140 EUR.\nQuestion: ")
 
 
+@pytest.mark.unit
 def test_first_line_skips_preambles():
     assert augment.first_line('Here\'s a new example:\n\n"Great tea."') == "Great tea."
     assert augment.first_line("- Text: Lovely shop") == "Lovely shop"
 
 
+@pytest.mark.integration
 def test_a_paraphrase_that_copies_its_parent_is_rejected(datasets_copy):
     from conftest import add_catalog_entry, fake_model_entry
     from fake_openai import FakeOpenAIServer

@@ -31,6 +31,7 @@ def run(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.C
     )
 
 
+@pytest.mark.integration
 def test_unknown_parameter_is_an_error_before_anything_runs(tmp_path):
     out = run("run", "01_model_discovery", "-p", "n_case", "3")
     assert out.returncode == 2
@@ -38,6 +39,7 @@ def test_unknown_parameter_is_an_error_before_anything_runs(tmp_path):
     assert not (tmp_path / "reports").exists()
 
 
+@pytest.mark.integration
 def test_wrong_type_is_an_error(tmp_path):
     out = run("run", "01_model_discovery", "-p", "n_cases", "three")
     assert (
@@ -47,6 +49,7 @@ def test_wrong_type_is_an_error(tmp_path):
     )
 
 
+@pytest.mark.integration
 def test_parameter_file_errors_name_file_and_line(tmp_path):
     bad = tmp_path / "p.yaml"
     bad.write_text("n_cases: 2\nmodels: [a\n")
@@ -54,6 +57,7 @@ def test_parameter_file_errors_name_file_and_line(tmp_path):
     assert out.returncode == 2 and re.search(r"p\.yaml:\d+: not valid YAML", out.stderr)
 
 
+@pytest.mark.integration
 def test_unknown_model_or_task_is_an_error_before_anything_runs(tmp_path):
     out = run("run", "01_model_discovery", "-p", "models", "[smollm2-135m-instruct, no-such-model]")
     assert out.returncode == 2
@@ -70,6 +74,7 @@ def test_unknown_model_or_task_is_an_error_before_anything_runs(tmp_path):
     )
 
 
+@pytest.mark.integration
 def test_malformed_task_file_names_file_and_line(datasets_copy):
     tasks = datasets_copy / "tasks"
     (tasks / "broken.yaml").write_text(
@@ -91,6 +96,7 @@ def test_malformed_task_file_names_file_and_line(datasets_copy):
     assert out.returncode == 1 and "broken.jsonl:2: missing field(s) reference" in out.stderr
 
 
+@pytest.mark.integration
 def test_models_lists_availability_and_reasons(monkeypatch):
     out = run("models", env={"OPENAI_API_KEY": ""})
     assert out.returncode == 0
@@ -101,6 +107,7 @@ def test_models_lists_availability_and_reasons(monkeypatch):
     )
 
 
+@pytest.mark.integration
 def test_api_key_never_lands_in_any_artefact(tmp_path, datasets_copy):
     """A canary key is used for real calls (the server even echoes it back) yet appears nowhere."""
     with FakeOpenAIServer(default="leak") as server:
@@ -137,7 +144,7 @@ def test_api_key_never_lands_in_any_artefact(tmp_path, datasets_copy):
     )
 
 
-@pytest.mark.slow
+@pytest.mark.notebook
 def test_model_discovery_runs_headless_with_tiny_parameters(tmp_path):
     out = run(*TINY_DISCOVERY)
     assert out.returncode == 0, out.stderr
@@ -158,7 +165,7 @@ def test_model_discovery_runs_headless_with_tiny_parameters(tmp_path):
     assert record2["cache"]["embedding_misses"] == 0 and record2["cache"]["embedding_hits"] > 0
 
 
-@pytest.mark.slow
+@pytest.mark.notebook
 def test_prompt_iteration_runs_records_versions_and_compares_with_an_earlier_run(tmp_path):
     tiny = [
         "run",
@@ -190,7 +197,7 @@ def test_prompt_iteration_runs_records_versions_and_compares_with_an_earlier_run
     assert record["prompts"]["qa-reworded"] in line and folder.name in line
 
 
-@pytest.mark.slow
+@pytest.mark.notebook
 def test_synthetic_set_is_reproducible_and_loads_as_a_task_in_model_discovery(
     tmp_path, datasets_copy
 ):
@@ -220,6 +227,7 @@ def test_synthetic_set_is_reproducible_and_loads_as_a_task_in_model_discovery(
     )
 
 
+@pytest.mark.integration
 def test_malformed_seed_file_fails_the_synthetic_run_naming_file_and_line(datasets_copy):
     (datasets_copy / "tasks" / "broken_seeds.jsonl").write_text(
         '{"id": "1", "input": "a", "reference": "b"}\n{oops\n'
@@ -233,7 +241,7 @@ FUZZ_TINY = ("-p", "categories", "[system_prompt_leak]", "-p", "n_per_category",
              "-p", "max_false_positive", "1.0")  # the double leaks on benign requests too  # fmt: skip
 
 
-@pytest.mark.slow
+@pytest.mark.notebook
 def test_fuzzing_run_gates_and_replays_a_finding(datasets_copy):
     with FakeOpenAIServer(default="sysecho:plain") as srv:
         add_catalog_entry(datasets_copy, **fake_model_entry("leaky", srv.base_url))
@@ -284,6 +292,7 @@ BUDGET_CELLS = (
 )
 
 
+@pytest.mark.integration
 def test_failed_calls_past_the_error_budget_fail_the_run_and_are_listed(tmp_path, datasets_copy):
     nb = write_notebook(tmp_path / "nbs" / "calls.ipynb", BUDGET_PARAMS, *BUDGET_CELLS)
     with FakeOpenAIServer(script=["400", "400"]) as server:
@@ -310,6 +319,7 @@ def test_failed_calls_past_the_error_budget_fail_the_run_and_are_listed(tmp_path
         assert report.index("1 of 5 model calls failed") < report.index("<h1")
 
 
+@pytest.mark.integration
 def test_terminal_shows_progress_and_no_false_or_alarming_warnings(tmp_path):
     nb = write_notebook(
         tmp_path / "nbs" / "quiet.ipynb",
@@ -327,6 +337,7 @@ def test_terminal_shows_progress_and_no_false_or_alarming_warnings(tmp_path):
     assert quiet.returncode == 0 and quiet.stderr == ""
 
 
+@pytest.mark.integration
 def test_run_json_is_readable_like_the_rest_of_the_run(tmp_path):
     nb = write_notebook(tmp_path / "nbs" / "mode.ipynb", "x: int = 1  # x", "print(x)")
     out = run("run", str(nb), "-q")
@@ -335,6 +346,7 @@ def test_run_json_is_readable_like_the_rest_of_the_run(tmp_path):
     assert (folder / "report.html").stat().st_mode & 0o044 == 0o044
 
 
+@pytest.mark.integration
 def test_make_lab_passes_allow_root_only_as_root():
     root = Path(__file__).resolve().parents[1]
     dry = subprocess.run(["make", "-n", "-o", ".venv/.installed", "lab"], cwd=root,
@@ -343,7 +355,7 @@ def test_make_lab_passes_allow_root_only_as_root():
     assert ("--allow-root" in dry.stdout) == (os.geteuid() == 0)
 
 
-@pytest.mark.slow
+@pytest.mark.notebook
 def test_model_discovery_under_cpu_load_keeps_every_answer(tmp_path):
     """Two busy loops take both cores; local generation slows down but loses nothing."""
     burn = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]

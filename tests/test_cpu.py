@@ -9,11 +9,13 @@ import pytest
 from workbench import cpu
 
 
+@pytest.mark.unit
 def test_a_fixed_thread_count_overrides_the_measurement(monkeypatch):
     monkeypatch.setenv(cpu.ENV, "3")
     assert cpu.free_cores() == 3
 
 
+@pytest.mark.integration
 def test_busy_processes_take_cores_away(monkeypatch):
     monkeypatch.delenv(cpu.ENV, raising=False)
     monkeypatch.setattr(cpu, "_last", None)
@@ -32,7 +34,7 @@ def test_busy_processes_take_cores_away(monkeypatch):
     assert busy == 1 and 1 <= idle <= cpu.cores()
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_greedy_answers_do_not_depend_on_the_thread_count(monkeypatch):
     from workbench.llm import Request, generate_many
 

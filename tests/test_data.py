@@ -5,6 +5,7 @@ import pytest
 from workbench import data
 
 
+@pytest.mark.unit
 def test_every_project_task_loads_with_30_cases():
     for name in [
         "sentiment",
@@ -18,6 +19,7 @@ def test_every_project_task_loads_with_30_cases():
         assert len(task.cases) >= 30 and task.primary_metric in task.metrics
 
 
+@pytest.mark.unit
 def test_sampling_is_seeded():
     task = data.load_task("qa", track=False)
     assert task.sample(5, seed=1) == task.sample(5, seed=1)
@@ -25,6 +27,7 @@ def test_sampling_is_seeded():
     assert len(task.sample(0)) == len(task.cases)
 
 
+@pytest.mark.unit
 def test_malformed_line_names_file_and_line(tmp_path):
     f = tmp_path / "bad.jsonl"
     f.write_text('{"id": "a", "input": "x", "reference": "y"}\n{"id": "b", "input": \n')
@@ -32,6 +35,7 @@ def test_malformed_line_names_file_and_line(tmp_path):
         data.read_jsonl(f, required=("id", "input", "reference"))
 
 
+@pytest.mark.unit
 def test_missing_field_and_duplicate_id(tmp_path):
     f = tmp_path / "t.jsonl"
     f.write_text('{"id": "a", "input": "x"}\n')
@@ -42,6 +46,7 @@ def test_missing_field_and_duplicate_id(tmp_path):
         data.read_jsonl(f, required=("id",))
 
 
+@pytest.mark.unit
 def test_row_check_gets_the_real_line_past_blank_lines(tmp_path):
     f = tmp_path / "c.jsonl"
     f.write_text('{"id": "a", "n": 1}\n\n{"id": "b", "n": -1}\n')
@@ -54,6 +59,7 @@ def test_row_check_gets_the_real_line_past_blank_lines(tmp_path):
         data.read_jsonl(f, check=positive)
 
 
+@pytest.mark.unit
 def test_unknown_task_and_unknown_metric(datasets_copy):
     with pytest.raises(data.DataError, match="known tasks: .*sentiment"):
         data.load_task("nope")
@@ -70,6 +76,7 @@ def _rows():
     ]
 
 
+@pytest.mark.unit
 def test_written_sets_are_named_by_content_and_load_with_pandas_and_datasets(tmp_path):
     spec = {"instruction": "Label it.", "metrics": ["exact_match"]}
     p1 = data.write_dataset(_rows(), tmp_path / "one", "mini", task_spec=spec, datasheet="# sheet")
@@ -97,6 +104,7 @@ def _run_folder(tmp_path, status="succeeded"):
     return run
 
 
+@pytest.mark.unit
 def test_promote_copies_a_succeeded_run_into_tasks(tmp_path, datasets_copy):
     written = data.promote(_run_folder(tmp_path), "mini_reviews")
     assert written[0] == datasets_copy / "tasks" / "mini_reviews.yaml"
@@ -106,6 +114,7 @@ def test_promote_copies_a_succeeded_run_into_tasks(tmp_path, datasets_copy):
         data.promote(_run_folder(tmp_path), "mini_reviews")
 
 
+@pytest.mark.unit
 def test_promote_refuses_failed_runs(tmp_path, datasets_copy):
     with pytest.raises(data.DataError, match="did not succeed"):
         data.promote(_run_folder(tmp_path, status="failed"), "x")

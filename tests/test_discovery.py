@@ -46,17 +46,20 @@ def _results(scores_a, scores_b, errors_b=0):
     return pd.DataFrame(rows)
 
 
+@pytest.mark.unit
 def test_errors_are_counted_not_averaged_in():
     board = discovery.leaderboard(_results([1.0] * 10, [0.5] * 10, errors_b=3))
     gemma = board[board.model == "gemma-3-270m"].iloc[0]
     assert gemma.errors == 3 and gemma.n == 10 and gemma.quality == 0.5
 
 
+@pytest.mark.unit
 def test_pareto_front():
     df = pd.DataFrame({"quality": [0.9, 0.5, 0.4, 0.95], "latency": [2.0, 1.0, 3.0, 5.0]})
     assert discovery.pareto_front(df, "latency") == [True, True, False, True]
 
 
+@pytest.mark.unit
 def test_recommendation_separates_clear_winner():
     df = _results([0.9, 1.0] * 10, [0.1, 0.0] * 10)
     summary = discovery.model_summary(df)
@@ -64,6 +67,7 @@ def test_recommendation_separates_clear_winner():
     assert "Recommended: `smollm2-135m-instruct`" in text and "clearly ahead" in text
 
 
+@pytest.mark.unit
 def test_recommendation_admits_when_data_cannot_separate():
     rng = np.random.default_rng(0)
     df = _results(list(rng.uniform(0, 1, 8)), list(rng.uniform(0, 1, 8)))
@@ -71,12 +75,14 @@ def test_recommendation_admits_when_data_cannot_separate():
     assert "cannot separate" in discovery.recommend(summary, discovery.leaderboard(df))
 
 
+@pytest.mark.unit
 def test_assert_usable_fails_when_every_call_failed():
     df = _results([], [], errors_b=2)
     with pytest.raises(RuntimeError, match="every one of 2 calls failed"):
         discovery.assert_usable(df)
 
 
+@pytest.mark.unit
 def test_no_recommendation_when_a_model_was_not_scored_on_every_case():
     # smollm2 answered every case; gemma's calls failed on three of them (a dead endpoint, a
     # timeout): its mean stands on other cases, so no model may be ranked above the other.
@@ -90,6 +96,7 @@ def test_no_recommendation_when_a_model_was_not_scored_on_every_case():
     assert discovery.recommended_model(summary, df) is None
 
 
+@pytest.mark.unit
 def test_cached_answers_are_not_reported_as_measured_latency():
     df = _results([0.9] * 4, [0.5] * 4)
     df["cached"] = [True, True, False, False] + [True] * 4
@@ -105,6 +112,7 @@ def test_cached_answers_are_not_reported_as_measured_latency():
     assert "Recommended: `smollm2-135m-instruct`" in text and "median latency 3.00 s" in text
 
 
+@pytest.mark.unit
 def test_a_fully_cached_run_recommends_without_speed_figures():
     df = _results([0.9, 0.8] * 4, [0.5, 0.4] * 4)
     df["cached"] = True  # a re-run: every answer from the cache, nothing timed

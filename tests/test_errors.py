@@ -10,6 +10,7 @@ from workbench.prompts import PromptError
 from workbench.reports import ParameterError
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "kind",
     [
@@ -27,6 +28,7 @@ def test_every_user_error_is_a_workbench_error_and_still_a_value_error(kind):
     assert issubclass(kind, errors.WorkbenchError) and issubclass(kind, ValueError)
 
 
+@pytest.mark.integration
 def test_cli_prints_a_user_error_in_one_line_with_exit_2(capsys):
     assert cli.main(["run", "no_such_notebook"]) == 2
     err = capsys.readouterr().err
@@ -34,6 +36,7 @@ def test_cli_prints_a_user_error_in_one_line_with_exit_2(capsys):
     assert "Traceback" not in err
 
 
+@pytest.mark.integration
 def test_cli_lets_a_bug_keep_its_traceback(monkeypatch):
     def buggy(args):  # test double: a programming error inside a command
         raise ValueError("a bug, not the user's mistake")

@@ -18,6 +18,7 @@ def _grid(a_scores, b_scores, metric="m"):
     return pd.DataFrame(rows)
 
 
+@pytest.mark.unit
 def test_paired_test_finds_a_known_improvement():
     rng = np.random.default_rng(7)
     a = rng.uniform(0, 0.6, 60)
@@ -31,6 +32,7 @@ def test_paired_test_finds_a_known_improvement():
     assert row["diff_ci_low"] > 0 and row["better"] == 24 and row["worse"] == 0
 
 
+@pytest.mark.unit
 def test_identical_variants_are_not_separated():
     a = np.random.default_rng(3).uniform(0, 1, 40)
     row = experiment.compare_to_baseline(_grid(a, a.copy()), "A", ["m"]).iloc[0]
@@ -39,6 +41,7 @@ def test_identical_variants_are_not_separated():
     )
 
 
+@pytest.mark.unit
 def test_pure_noise_is_not_called_a_difference():
     rng = np.random.default_rng(11)
     a = rng.uniform(0, 1, 40)
@@ -50,6 +53,7 @@ def test_pure_noise_is_not_called_a_difference():
     )
 
 
+@pytest.mark.unit
 def test_flipped_cases_and_regressions():
     a = np.array([0.0, 1.0, 0.5, 0.5])
     b = np.array([1.0, 0.0, 0.6, 0.5])
@@ -65,6 +69,7 @@ def test_flipped_cases_and_regressions():
     assert list(zip(regressed.variant, regressed.case_id, strict=True)) == [("B", "c1")]
 
 
+@pytest.mark.unit
 def test_summary_matrix_and_recommendation():
     a = np.full(30, 0.2)
     b = a + np.r_[np.full(20, 0.5), np.zeros(10)]
@@ -78,6 +83,7 @@ def test_summary_matrix_and_recommendation():
     assert "cannot separate" in experiment.recommend(summary, same, "A", "m")
 
 
+@pytest.mark.unit
 def test_failed_calls_are_not_paired():
     df = _grid([0.1, 0.2, 0.3], [0.2, 0.3, 0.4])
     df.loc[(df.variant == "B") & (df.case_id == "c2"), ["m", "error"]] = [np.nan, "HTTP 500"]

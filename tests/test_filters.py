@@ -9,7 +9,7 @@ def _row(i, text, answer="140 EUR", support="Hotels are reimbursed up to 140 EUR
     return {"id": f"r{i}", "input": text, "reference": answer, "supporting_text": support, **kw}
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_planted_duplicates_and_ungrounded_answers_are_removed_and_counted():
     rows = [
         _row(1, "What is the hotel limit per night?"),
@@ -43,7 +43,7 @@ def test_planted_duplicates_and_ungrounded_answers_are_removed_and_counted():
     assert len(result.accepted) + len(result.rejected) == 7
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_copies_of_the_source_data_are_removed_but_augmented_copies_of_a_parent_stay():
     seeds = ["The coffee is rich and smooth."]
     rows = [
@@ -61,7 +61,7 @@ def test_copies_of_the_source_data_are_removed_but_augmented_copies_of_a_parent_
     assert result.rejected[0]["reject_reason"] == "exact duplicate of source data"
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_personal_data_is_scrubbed_and_flagged_for_review():
     rows = [
         {
@@ -75,6 +75,7 @@ def test_personal_data_is_scrubbed_and_flagged_for_review():
     assert row["needs_review"] and "email" in row["review_reason"]
 
 
+@pytest.mark.unit
 def test_grounding_is_word_by_word():
     assert filters.grounded("140 EUR", "up to 140 EUR per night")
     assert not filters.grounded("150 EUR", "up to 140 EUR per night")
@@ -83,6 +84,7 @@ def test_grounding_is_word_by_word():
     )
 
 
+@pytest.mark.unit
 def test_row_ids_are_content_derived():
     assert filters.row_id({"input": "a", "reference": "b"}) == filters.row_id(
         {"input": "a", "reference": "b"}

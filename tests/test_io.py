@@ -7,6 +7,7 @@ import pytest
 from workbench.data import DataError, read_jsonl, read_yaml_mapping
 
 
+@pytest.mark.unit
 def test_invalid_utf8_names_file_line_and_column(tmp_path):
     p = tmp_path / "task.jsonl"
     p.write_bytes(b'{"id": "1", "input": "ok"}\n{"id": "2", "input": "caf\xe9"}\n')
@@ -16,6 +17,7 @@ def test_invalid_utf8_names_file_line_and_column(tmp_path):
         read_jsonl(p)
 
 
+@pytest.mark.unit
 def test_a_utf8_file_with_a_byte_order_mark_loads(tmp_path):
     p = tmp_path / "task.jsonl"
     p.write_bytes(codecs.BOM_UTF8 + b'{"id": "1", "input": "a"}\n')
@@ -25,6 +27,7 @@ def test_a_utf8_file_with_a_byte_order_mark_loads(tmp_path):
     assert read_yaml_mapping(y) == {"name": "x"}
 
 
+@pytest.mark.unit
 def test_invalid_json_points_at_the_right_column_with_an_excerpt(tmp_path):
     p = tmp_path / "task.jsonl"
     line = '{"id": "2", "input": "héllo" "reference": "b"}'
@@ -38,6 +41,7 @@ def test_invalid_json_points_at_the_right_column_with_an_excerpt(tmp_path):
     assert excerpt.strip() == line and caret.index("^") - 4 == column - 1
 
 
+@pytest.mark.unit
 def test_a_line_separator_inside_a_string_does_not_shift_line_numbers(tmp_path):
     p = tmp_path / "task.jsonl"
     p.write_text('{"id": "1", "input": "a\u2028b"}\n{"id": "2" "input": "x"}\n', encoding="utf-8")

@@ -17,6 +17,7 @@ def fake(datasets_copy):
         yield server
 
 
+@pytest.mark.unit
 def test_tolerant_parsing():
     assert judge.parse_json_field('{"score": 4, "reason": "fine"}', "score", ["4", "5"]) == "4"
     assert judge.parse_json_field('Sure! ```json\n{"score": 5}\n```', "score", ["4", "5"]) == "5"
@@ -26,6 +27,7 @@ def test_tolerant_parsing():
     assert judge.parse_json_field("B", "winner", ["A", "B", "tie"]) == "B"
 
 
+@pytest.mark.integration
 def test_http_judge_malformed_json_is_counted_not_dropped(fake):
     fake.default = "say:I would say it is rather good"
     out = judge.rubric("judge-http", Q, A, R, parse_retries=2)
@@ -40,6 +42,7 @@ def test_http_judge_malformed_json_is_counted_not_dropped(fake):
     assert fake.requests[0]["response_format"]["type"] == "json_schema"
 
 
+@pytest.mark.integration
 def test_http_judge_retry_recovers_and_valid_json_parses(fake):
     fake.script = ["say:no idea", 'say:{"score": 4, "reason": "correct"}']
     fake.default = 'say:{"score": 2, "reason": "wrong"}'
@@ -48,6 +51,7 @@ def test_http_judge_retry_recovers_and_valid_json_parses(fake):
     assert set(out["reason"]) <= {"correct", "wrong"}
 
 
+@pytest.mark.integration
 def test_http_judge_falls_back_to_plain_text_when_structured_output_is_refused(fake):
     fake.script = ["400", "400"]
     fake.default = 'say:{"score": 5, "reason": "right"}'
@@ -55,6 +59,7 @@ def test_http_judge_falls_back_to_plain_text_when_structured_output_is_refused(f
     assert list(out["score"]) == [5, 5] and "response_format" not in fake.requests[-1]
 
 
+@pytest.mark.integration
 def test_http_pairwise_counts_unparsed_orders(fake):
     fake.default = "say:both are fine"
     out = judge.pairwise("judge-http", Q, A, ["5", "Rome"], parse_retries=0)
@@ -63,13 +68,14 @@ def test_http_pairwise_counts_unparsed_orders(fake):
     assert rates["n"] == 0 and rates["unparsed"] == 2
 
 
+@pytest.mark.unit
 def test_win_rates_from_outcomes():
     rates = judge.win_rates(pd.Series([1.0, 1.0, 0.5, 0.0]))
     assert (rates["win"], rates["tie"], rates["loss"]) == (0.5, 0.25, 0.25)
     assert rates["ci_low"] <= rates["preference"] == 0.625 <= rates["ci_high"]
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_local_judge_has_zero_parse_failures_by_construction():
     answers = ["4", "I have no idea, maybe a banana?"]
     out = judge.rubric("smollm2-135m-instruct", Q, answers, R)
@@ -82,6 +88,7 @@ def test_local_judge_has_zero_parse_failures_by_construction():
     assert counts["pairwise:smollm2-135m-instruct"]["parse_failures"] == 0
 
 
+@pytest.mark.unit
 def test_a_judge_giving_every_answer_the_same_verdict_fails_its_check():
     check = judge.check_discrimination("rubric:j", [3, 3, 3, 3, 3, 3, 3, 3])
     assert not check["passed"] and "8 of 8 answers the same verdict" in check["problems"][0]
@@ -91,11 +98,13 @@ def test_a_judge_giving_every_answer_the_same_verdict_fails_its_check():
     assert "⚠" in judge.discrimination_warning(check)
 
 
+@pytest.mark.unit
 def test_a_judge_that_picks_the_first_shown_answer_fails_its_check():
     check = judge.check_discrimination("pairwise:j", ["X", "Y"] * 5, picked_first=[True] * 10)
     assert not check["passed"] and "shown first in 100%" in check["problems"][0]
 
 
+@pytest.mark.unit
 def test_a_rubric_that_ignores_the_reference_metric_fails_and_a_good_one_passes():
     # The rubric gave low scores even to answers with token F1 = 1.0 (seen with the 135M judge).
     f1 = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.5, 0.5]
@@ -109,6 +118,7 @@ def test_a_rubric_that_ignores_the_reference_metric_fails_and_a_good_one_passes(
     assert list(table.index) == ["rubric:bad", "rubric:good"]
 
 
+@pytest.mark.integration
 def test_pairwise_vs_baseline_records_a_tie_only_judge_as_failing(fake):
     from workbench import experiment
 

@@ -32,6 +32,7 @@ def fake(datasets_copy):
         yield server
 
 
+@pytest.mark.integration
 def test_http_provider_returns_text_usage_cost_and_ttft(fake):
     [resp] = generate_many("fake", _requests(1), progress=False)
     assert resp.ok, resp.error
@@ -42,12 +43,14 @@ def test_http_provider_returns_text_usage_cost_and_ttft(fake):
     assert fake.requests[0]["stream"] is True
 
 
+@pytest.mark.integration
 def test_results_keep_request_order_under_concurrency(fake):
     reqs = _requests(12)
     out = generate_many("fake", reqs, concurrency=6, progress=False)
     assert [r.text for r in out] == [f"echo: question {i}" for i in range(12)]
 
 
+@pytest.mark.integration
 def test_second_run_comes_from_cache_and_repeat_index_is_part_of_the_key(fake):
     reqs = _requests(3)
     generate_many("fake", reqs, progress=False)
@@ -57,6 +60,7 @@ def test_second_run_comes_from_cache_and_repeat_index_is_part_of_the_key(fake):
     assert len(fake.requests) == 6
 
 
+@pytest.mark.integration
 def test_every_generation_parameter_changes_the_cache_key(fake):
     base = Request.from_prompt("q", max_tokens=8)
     variants = [
@@ -72,6 +76,7 @@ def test_every_generation_parameter_changes_the_cache_key(fake):
         assert not generate_many("fake", [v], progress=False)[0].cached
 
 
+@pytest.mark.integration
 def test_429_is_retried_after_retry_after_seconds(fake):
     fake.script = ["429:1"]
     started = time.perf_counter()
@@ -80,12 +85,14 @@ def test_429_is_retried_after_retry_after_seconds(fake):
     assert time.perf_counter() - started >= 1.0  # honoured, despite a 10 ms backoff base
 
 
+@pytest.mark.integration
 def test_500_is_retried_with_backoff_then_succeeds(fake):
     fake.script = ["500", "500"]
     [resp] = generate_many("fake", _requests(1), progress=False, **QUICK)
     assert resp.ok and resp.attempts == 3 and len(fake.requests) == 3
 
 
+@pytest.mark.integration
 def test_persistent_500_surfaces_a_clear_error_and_is_not_cached(fake):
     fake.default = "500"
     cache = ResponseCache(Path(os.environ["WORKBENCH_CACHE_DIR"]) / "c.sqlite")
@@ -100,6 +107,7 @@ def test_persistent_500_surfaces_a_clear_error_and_is_not_cached(fake):
     assert again.ok and not again.cached and len(cache) == 1
 
 
+@pytest.mark.integration
 def test_hanging_server_times_out_per_request(fake):
     fake.script = ["hang:3", "hang:3"]
     started = time.perf_counter()
@@ -110,6 +118,7 @@ def test_hanging_server_times_out_per_request(fake):
     assert time.perf_counter() - started < 2.9
 
 
+@pytest.mark.unit
 def test_refused_connection_is_a_clear_error(datasets_copy):
     url = f"http://127.0.0.1:{free_port()}/v1"
     add_catalog_entry(datasets_copy, **fake_model_entry("nobody", url))
@@ -117,12 +126,14 @@ def test_refused_connection_is_a_clear_error(datasets_copy):
     assert not resp.ok and "cannot connect" in resp.error and url in resp.error
 
 
+@pytest.mark.integration
 def test_one_failure_does_not_lose_the_other_results(fake):
     fake.script = ["500"] * 4  # the first request exhausts its retries
     out = generate_many("fake", _requests(4), concurrency=1, max_retries=3, progress=False, **QUICK)
     assert sum(r.ok for r in out) == 3 and sum(not r.ok for r in out) == 1
 
 
+@pytest.mark.unit
 def test_unknown_model_id_names_it_and_lists_known_ids():
     with pytest.raises(
         ValueError, match=r"unknown model id 'no-such-model'.*smollm2-135m-instruct"
@@ -130,6 +141,7 @@ def test_unknown_model_id_names_it_and_lists_known_ids():
         generate_many("no-such-model", _requests(1))
 
 
+@pytest.mark.unit
 def test_missing_api_key_is_reported_before_any_call(datasets_copy, monkeypatch):
     monkeypatch.delenv("WB_TEST_KEY", raising=False)
     add_catalog_entry(
@@ -140,6 +152,7 @@ def test_missing_api_key_is_reported_before_any_call(datasets_copy, monkeypatch)
         generate_many("keyed", _requests(1))
 
 
+@pytest.mark.integration
 def test_kill_9_keeps_completed_calls_and_rerun_resumes(tmp_path, datasets_copy):
     """A run killed mid-way keeps every completed call; the re-run takes them from the cache."""
     server = subprocess.Popen(
@@ -182,7 +195,7 @@ def test_kill_9_keeps_completed_calls_and_rerun_resumes(tmp_path, datasets_copy)
         server.wait()
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_local_transformers_provider_batches_and_counts_tokens():
     reqs = [Request.from_prompt(f"Say the number {i}.", max_tokens=6) for i in range(5)]
     out = generate_many("smollm2-135m-instruct", reqs, progress=False)
@@ -199,7 +212,7 @@ def test_local_transformers_provider_batches_and_counts_tokens():
     assert [r.text for r in uncached] == [r.text for r in out[:2]]
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_local_base_model_stops_at_its_stop_strings():
     [resp] = generate_many(
         "gemma-3-270m", [Request.from_prompt("Name a colour.", max_tokens=12)], progress=False
@@ -207,7 +220,7 @@ def test_local_base_model_stops_at_its_stop_strings():
     assert resp.ok and "\n" not in resp.text and "User:" not in resp.text
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_http_provider_against_a_real_workbench_serve(datasets_copy):
     port = free_port()
     server = serving.start("smollm2-135m-instruct", port, device="cpu")
@@ -225,7 +238,7 @@ def test_http_provider_against_a_real_workbench_serve(datasets_copy):
         serving.stop(server)
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 @pytest.mark.parametrize("labels", [["1", "2", "3"], ["yes please", "no", "maybe not"]])
 def test_label_logprobs_equal_a_direct_unpadded_computation(labels):
     import torch
@@ -252,7 +265,7 @@ def test_label_logprobs_equal_a_direct_unpadded_computation(labels):
             assert scores[label] == pytest.approx(expected, abs=2e-3), label
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_local_generation_has_no_wall_clock_timeout_and_keeps_its_batch():
     # A timeout far below the batch's compute time: HTTP calls would fail, local work finishes.
     reqs = [Request.from_prompt(f"Count to {i}.", max_tokens=16) for i in range(3, 6)]
@@ -261,6 +274,7 @@ def test_local_generation_has_no_wall_clock_timeout_and_keeps_its_batch():
     assert all(r.text and r.completion_tokens for r in out)
 
 
+@pytest.mark.integration
 def test_failed_call_names_the_model_once_and_is_listed_in_the_run_record(fake):
     from workbench import tracking
 
@@ -274,6 +288,7 @@ def test_failed_call_names_the_model_once_and_is_listed_in_the_run_record(fake):
     assert failure["task"] == "qa" and "HTTP 400" in failure["error"]
 
 
+@pytest.mark.integration
 def test_an_ad_hoc_model_spec_not_in_the_catalog_generates(fake):
     from workbench.models import ModelSpec
 
@@ -283,6 +298,7 @@ def test_an_ad_hoc_model_spec_not_in_the_catalog_generates(fake):
     assert resp.model == "adhoc" and resp.text == "echo: question 0"
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "headers, expected",
     [
@@ -297,6 +313,7 @@ def test_retry_after_reads_seconds_and_dates_and_ignores_garbage(headers, expect
     assert llm._retry_after(headers) == expected
 
 
+@pytest.mark.integration
 def test_a_429_with_an_unreadable_retry_after_is_still_retried(fake):
     fake.script = ["429:soon"]
     [resp] = generate_many("fake", _requests(1), progress=False, max_retries=2, **QUICK)

@@ -10,6 +10,7 @@ PREDS = ["the cat sat on the mat", "a quick brown fox jumps", "completely differ
 REFS = ["the cat is sitting on the mat", "the quick brown fox jumped", "nothing in common here"]
 
 
+@pytest.mark.unit
 def test_bleu_and_chrf_equal_sacrebleu():
     for p, r in zip(PREDS, REFS, strict=True):
         assert metrics.score("bleu", [p], [r])[0].value == pytest.approx(
@@ -20,6 +21,7 @@ def test_bleu_and_chrf_equal_sacrebleu():
         )
 
 
+@pytest.mark.unit
 def test_rouge_equals_rouge_score():
     scorer = rouge_scorer.RougeScorer(["rouge1", "rougeL"], use_stemmer=True)
     for p, r in zip(PREDS, REFS, strict=True):
@@ -28,17 +30,20 @@ def test_rouge_equals_rouge_score():
         assert metrics.score("rouge1", [p], [r])[0].value == pytest.approx(ref["rouge1"].fmeasure)
 
 
+@pytest.mark.unit
 def test_exact_match_normalises_case_punctuation_articles():
     assert metrics.exact_match("The Atlantic Ocean.", "atlantic ocean").value == 1.0
     assert metrics.exact_match("Pacific", "atlantic ocean").value == 0.0
 
 
+@pytest.mark.unit
 def test_token_f1():
     r = metrics.token_f1("about two hours", "two hours")
     assert r.value == pytest.approx(0.8)
     assert metrics.token_f1("", "x").value == 0.0
 
 
+@pytest.mark.unit
 def test_label_match_takes_the_first_allowed_label():
     labels = ["positive", "negative", "neutral"]
     assert metrics.label_match("Positive.", "positive", labels=labels).value == 1.0
@@ -50,17 +55,19 @@ def test_label_match_takes_the_first_allowed_label():
     )
 
 
+@pytest.mark.unit
 def test_unknown_metric_lists_registered_ones():
     with pytest.raises(KeyError, match="bleu"):
         metrics.get_metric("blue")
 
 
+@pytest.mark.unit
 def test_length_mismatch_is_an_error():
     with pytest.raises(ValueError, match="2 predictions but 1 references"):
         metrics.score("bleu", ["a", "b"], ["a"])
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_embedding_similarity_orders_paraphrase_above_unrelated():
     [same, other] = metrics.score(
         "embedding_similarity",

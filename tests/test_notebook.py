@@ -14,6 +14,7 @@ def _calls(ok: int, failed: int) -> None:
     tracking.current().record_calls(spec, responses, hits=0, misses=ok)
 
 
+@pytest.mark.unit
 def test_run_health_against_the_budget():
     notebook.start_run(0.25)
     _calls(3, 1)
@@ -23,11 +24,13 @@ def test_run_health_against_the_budget():
     assert list(notebook.failed_calls()["case_id"]) == ["c0", "c0"]
 
 
+@pytest.mark.unit
 def test_a_budget_outside_0_to_1_is_refused():
     with pytest.raises(ValueError, match="max_error_rate must be between 0 and 1"):
         notebook.start_run(1.5)
 
 
+@pytest.mark.unit
 def test_warnings_are_listed_with_the_health():
     notebook.start_run()
     tracking.current().warn("judge rubric:x cannot discriminate")

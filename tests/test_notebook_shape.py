@@ -11,6 +11,7 @@ from workbench import reports
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_declares_an_error_budget_and_starts_the_run_with_it(path):
     params = reports.notebook_parameters(path)
@@ -22,6 +23,7 @@ def test_notebook_declares_an_error_budget_and_starts_the_run_with_it(path):
     assert "wb.start_run(max_error_rate)" in code and "wb.run_health()" in code
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_holds_no_definitions_or_analysis_lambdas(path):
     nb = nbformat.read(path, as_version=4)
@@ -35,6 +37,7 @@ def test_notebook_holds_no_definitions_or_analysis_lambdas(path):
             )
 
 
+@pytest.mark.unit
 def test_rag_notebook_introduction_does_not_assume_the_hr_corpus():
     nb = nbformat.read(Path(NOTEBOOKS[0]).with_name("04_rag_tuning.ipynb"), as_version=4)
     intro = nb.cells[0].source

@@ -1,6 +1,7 @@
 """workbench.plots: the fuzzing heatmaps show each cell's rate and counts, and leave missing cells empty."""
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
@@ -8,6 +9,7 @@ import pandas as pd  # noqa: E402
 from workbench import plots  # noqa: E402
 
 
+@pytest.mark.unit
 def test_asr_heatmaps_label_cells_with_rate_and_counts():
     summary = pd.DataFrame([
         {"guards": "none", "category": "harmful", "mutator": "plain", "asr": 0.5, "successes": 1, "attempts": 2},

@@ -4,10 +4,12 @@ import io
 import json
 
 import nbformat
+import pytest
 
 from workbench import progress
 
 
+@pytest.mark.unit
 def test_status_line_names_section_cell_and_the_current_step(tmp_path, monkeypatch):
     cells = [nbformat.v4.new_markdown_cell("## Generate\ntext"), nbformat.v4.new_code_cell("x"),
              nbformat.v4.new_markdown_cell("## Score"), nbformat.v4.new_code_cell("y")]  # fmt: skip

@@ -9,6 +9,7 @@ from workbench.data import load_task
 from workbench.experiment import run_grid
 
 
+@pytest.mark.unit
 def test_version_is_a_hash_of_content_and_changes_with_one_character(datasets_copy):
     before = prompts.load_template("qa-zero-shot")
     assert (
@@ -20,6 +21,7 @@ def test_version_is_a_hash_of_content_and_changes_with_one_character(datasets_co
     assert prompts.load_template("qa-zero-shot").version != before.version
 
 
+@pytest.mark.unit
 def test_few_shot_examples_never_include_the_case_and_are_seeded():
     t = prompts.load_template("qa-three-shot")
     case = load_task("qa", track=False).cases[0]
@@ -32,6 +34,7 @@ def test_few_shot_examples_never_include_the_case_and_are_seeded():
     assert messages[-1]["content"] == case["input"]
 
 
+@pytest.mark.unit
 def test_fixed_and_similar_selection():
     fixed = prompts.load_template("sentiment-fixed-shot")
     case = load_task("sentiment", track=False).cases[5]
@@ -40,7 +43,7 @@ def test_fixed_and_similar_selection():
     assert "sent-001" not in [e["id"] for e in fixed.examples({"id": "sent-001", "input": "x"})]
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_similar_selection_picks_the_nearest_cases():
     t = prompts.load_template("qa-similar-shot")
     probe = {
@@ -50,6 +53,7 @@ def test_similar_selection_picks_the_nearest_cases():
     assert t.examples(probe)[0]["id"] == "qa-001"
 
 
+@pytest.mark.unit
 def test_rendering_error_names_template_variable_and_case(datasets_copy):
     (datasets_copy / "prompts" / "broken.yaml").write_text(
         "name: broken\nsystem: 'Answer about {{ topic }}'\nuser: '{{ input }}'\nvariables: [input, topic]\n"
@@ -61,6 +65,7 @@ def test_rendering_error_names_template_variable_and_case(datasets_copy):
         t.render({"id": "c7", "input": "hello"})
 
 
+@pytest.mark.unit
 def test_undeclared_variable_and_bad_selection_are_load_errors(datasets_copy):
     (datasets_copy / "prompts" / "bad.yaml").write_text(
         "name: bad\nuser: '{{ question }}'\nvariables: [input]\n"
@@ -71,6 +76,7 @@ def test_undeclared_variable_and_bad_selection_are_load_errors(datasets_copy):
         prompts.load_template("qa-three-shot").with_overrides(selection="best")
 
 
+@pytest.mark.unit
 def test_variant_overrides_have_their_own_version_and_are_recorded():
     name, t = prompts.parse_variant("qa-three-shot:k=1")
     assert name == "qa-three-shot:k=1" and t.few_shot.k == 1
@@ -80,6 +86,7 @@ def test_variant_overrides_have_their_own_version_and_are_recorded():
     assert name == "short" and t.few_shot.k == 2
 
 
+@pytest.mark.integration
 def test_edited_template_is_a_new_version_and_unchanged_calls_come_from_the_cache(datasets_copy):
     with FakeOpenAIServer() as server:
         add_catalog_entry(datasets_copy, **fake_model_entry("fake", server.base_url))
@@ -106,6 +113,7 @@ def test_edited_template_is_a_new_version_and_unchanged_calls_come_from_the_cach
     assert tracking.current().data["prompts"]["qa-reworded"] == new["qa-reworded"]
 
 
+@pytest.mark.unit
 def test_template_usage_reads_run_records(tmp_path):
     import json
 

@@ -21,6 +21,7 @@ def _c(doc, start, end, i=0):
     return Chunk(f"{doc}#{i}", doc, start, end, "")
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("chunker", rag.CHUNKERS)
 @pytest.mark.parametrize("size", [8, 16, 64])
 def test_chunks_keep_exact_offsets_and_cover_the_text(chunker, size):
@@ -35,6 +36,7 @@ def test_chunks_keep_exact_offsets_and_cover_the_text(chunker, size):
     assert all(i in covered for i in words)  # no word is lost between chunks
 
 
+@pytest.mark.unit
 def test_fixed_chunks_respect_size_and_overlap():
     from workbench.rag.chunking import token_offsets
 
@@ -45,6 +47,7 @@ def test_fixed_chunks_respect_size_and_overlap():
         rag.chunk_corpus([DOC], "fixed", 10, overlap=10)
 
 
+@pytest.mark.unit
 def test_span_relevance_changes_with_chunking_but_the_gold_does_not():
     gold = [("hr/leave", DOC.text.index("8 weeks"), DOC.text.index("8 weeks") + len("8 weeks"))]
     before = list(gold)
@@ -57,6 +60,7 @@ def test_span_relevance_changes_with_chunking_but_the_gold_does_not():
     assert all(rag.recall([c], gold, 1) == 1.0 for c in small + large if rag.grade(c, gold) > 0)
 
 
+@pytest.mark.unit
 def test_metrics_equal_hand_computed_values():
     spans = [("d", 0, 10), ("e", 100, 120)]
     ranked = [_c("x", 0, 50, 0), _c("d", 5, 30, 1), _c("e", 90, 110, 2), _c("d", 40, 60, 3)]
@@ -70,6 +74,7 @@ def test_metrics_equal_hand_computed_values():
     assert rag.ndcg(ranked, spans, 4) == pytest.approx(dcg / idcg)
 
 
+@pytest.mark.unit
 def test_ndcg_with_graded_relevance():
     spans = [("d", 0, 100)]
     ranked = [_c("d", 0, 20, 0), _c("d", 0, 100, 1), _c("d", 50, 100, 2)]  # grades 0.2, 1.0, 0.5
@@ -81,6 +86,7 @@ def test_ndcg_with_graded_relevance():
     )
 
 
+@pytest.mark.unit
 def test_reciprocal_rank_fusion_by_hand():
     fused = rag.rrf([[(1, 0.9), (2, 0.8)], [(2, 5.0), (3, 4.0)]], [0.5, 0.5], k=60)
     expected = {1: 0.5 / 61, 2: 0.5 / 62 + 0.5 / 61, 3: 0.5 / 62}
@@ -88,6 +94,7 @@ def test_reciprocal_rank_fusion_by_hand():
     assert dict(fused) == pytest.approx(expected)
 
 
+@pytest.mark.unit
 def test_mmr_prefers_diverse_results():
     v = np.array([[1.0, 0.0], [0.99, 0.141], [0.0, 1.0]], dtype=np.float32)
     v /= np.linalg.norm(v, axis=1, keepdims=True)
@@ -97,6 +104,7 @@ def test_mmr_prefers_diverse_results():
     assert [i for i, _ in rag.mmr(q, v, ranked, 2, lam=0.3)] == [1, 2]
 
 
+@pytest.mark.unit
 def test_html_loader_and_clear_errors(tmp_path):
     (tmp_path / "page.html").write_text(
         "<html><script>evil()</script><h1>Title</h1><p>Body &amp; more</p></html>"
@@ -113,7 +121,7 @@ def test_html_loader_and_clear_errors(tmp_path):
         rag.load_corpus(tmp_path)
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_retrievers_find_the_obvious_chunk_and_embeddings_are_cached():
     from workbench import tracking
 
@@ -151,6 +159,7 @@ def _pdf(lines: list[str]) -> bytes:
     )
 
 
+@pytest.mark.unit
 def test_pdf_loader(tmp_path):
     (tmp_path / "vision.pdf").write_bytes(
         _pdf(["Glasses are covered up to 150 EUR.", "Lenses are covered in full."])

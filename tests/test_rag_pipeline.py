@@ -16,6 +16,7 @@ def docs():
     return pipeline.load_corpus(config.datasets_dir() / "kb")
 
 
+@pytest.mark.unit
 def test_gold_set_shape(docs):
     qa = pipeline.load_qa(None, docs)
     types = [q["type"] for q in qa]
@@ -25,6 +26,7 @@ def test_gold_set_shape(docs):
     assert all(not q["spans"] for q in qa if q["type"] == "unanswerable")
 
 
+@pytest.mark.unit
 def test_a_span_that_does_not_match_its_document_names_file_and_line(docs, datasets_copy):
     path = datasets_copy / "rag_qa.jsonl"
     rows = [json.loads(x) for x in path.read_text().splitlines()]
@@ -34,6 +36,7 @@ def test_a_span_that_does_not_match_its_document_names_file_and_line(docs, datas
         pipeline.load_qa(None, docs)
 
 
+@pytest.mark.unit
 def test_only_fixed_chunks_take_an_overlap():
     cfgs = pipeline.configurations(
         ["fixed", "recursive"], [64], [0, 16], ["dense", "hybrid"], [0.3, 0.7]
@@ -50,7 +53,7 @@ def test_only_fixed_chunks_take_an_overlap():
     assert [c["mmr_lambda"] for c in with_mmr] == [0.5, 0.9]
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_grid_embeds_each_chunk_once_and_records_cache_hits(docs):
     qa = pipeline.load_qa(None, docs)
     grid, indexes = pipeline.run_grid(docs, qa, chunkers=["fixed", "sentence"], sizes=[64], overlaps=[0],
@@ -67,6 +70,7 @@ def test_grid_embeds_each_chunk_once_and_records_cache_hits(docs):
     assert k3["recall"].mean() >= k1["recall"].mean()
 
 
+@pytest.mark.unit
 def test_abstention_detection():
     assert pipeline.ABSTAIN.search("I don't know.")
     assert pipeline.ABSTAIN.search("The context does not say how much it costs.")
@@ -79,6 +83,7 @@ SAMPLE = {"user_input": "Are glasses covered?", "response": "Yes, frames up to 1
           "reference_contexts": ["Prescription glasses: frames are covered up to 150 EUR every 24 months."]}  # fmt: skip
 
 
+@pytest.mark.unit
 def test_ragas_non_llm_metrics_run_offline():
     scores, failures = ragas_eval.score([SAMPLE], llm_metrics=False)
     assert failures.empty and set(scores.metric) == set(ragas_eval.NON_LLM)
@@ -86,6 +91,7 @@ def test_ragas_non_llm_metrics_run_offline():
     assert values["non_llm_context_recall"] == 1.0 and 0 < values["rouge_score"] <= 1
 
 
+@pytest.mark.integration
 def test_ragas_llm_metrics_count_unparseable_judge_output_with_reasons(datasets_copy):
     with FakeOpenAIServer(default="say:I am not sure what you mean") as server:
         add_catalog_entry(datasets_copy, **fake_model_entry("judge", server.base_url))
@@ -97,6 +103,7 @@ def test_ragas_llm_metrics_count_unparseable_judge_output_with_reasons(datasets_
     assert table.loc["faithfulness", "c"] == "none scored (0 / 1)"
 
 
+@pytest.mark.unit
 def test_the_schema_a_ragas_prompt_asks_for_is_extracted():
     from ragas.metrics._faithfulness import StatementGeneratorPrompt
 
@@ -106,7 +113,7 @@ def test_the_schema_a_ragas_prompt_asks_for_is_extracted():
     assert ragas_eval.output_schema("no schema here") is None
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_local_model_answers_in_the_requested_json_schema():
     from workbench.llm import Request, generate_many
 
@@ -120,6 +127,7 @@ def test_local_model_answers_in_the_requested_json_schema():
         assert data["verdict"] in (0, 1) and isinstance(data["reason"], str)
 
 
+@pytest.mark.unit
 def test_supports_given_as_quotes_are_located_in_their_documents(docs, datasets_copy):
     path = datasets_copy / "rag_qa.jsonl"
     rows = [json.loads(x) for x in path.read_text().splitlines()]
@@ -138,6 +146,7 @@ def test_supports_given_as_quotes_are_located_in_their_documents(docs, datasets_
     assert [q["spans"] for q in located] == [q["spans"] for q in original]
 
 
+@pytest.mark.unit
 def test_a_quote_not_in_its_document_names_file_and_line(docs, datasets_copy):
     path = datasets_copy / "rag_qa.jsonl"
     rows = [json.loads(x) for x in path.read_text().splitlines()]
@@ -147,6 +156,7 @@ def test_a_quote_not_in_its_document_names_file_and_line(docs, datasets_copy):
         pipeline.load_qa(None, docs)
 
 
+@pytest.mark.unit
 def test_abstention_and_answering_are_reported_apart_with_counts():
     import pandas as pd
 
@@ -161,6 +171,7 @@ def test_abstention_and_answering_are_reported_apart_with_counts():
     assert row["answered answerable"] == "3 of 3" and row["answer rate"] == 1.0
 
 
+@pytest.mark.unit
 def test_query_latency_excludes_a_first_use_warm_up(docs, monkeypatch):
     import time
 
@@ -182,6 +193,7 @@ def test_query_latency_excludes_a_first_use_warm_up(docs, monkeypatch):
     assert grid["query_s"].max() < 0.2
 
 
+@pytest.mark.integration
 def test_a_failed_judge_call_is_reported_at_once_not_retried_by_ragas(datasets_copy):
     import time
 

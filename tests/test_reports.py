@@ -26,12 +26,14 @@ def nb(tmp_path):
     )
 
 
+@pytest.mark.integration
 def test_parameters_cell_is_read_with_types_and_help(nb):
     params = reports.notebook_parameters(nb)
     assert params["n"] == {"default": 2, "type": "int", "help": "how many"}
     assert params["items"]["default"] == ["a", "b"]
 
 
+@pytest.mark.integration
 def test_unknown_parameter_is_refused_before_running(nb):
     with pytest.raises(
         reports.ParameterError,
@@ -40,6 +42,7 @@ def test_unknown_parameter_is_refused_before_running(nb):
         reports.validate_parameters(nb, {"nn": 3})
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "given, message",
     [
@@ -56,17 +59,20 @@ def test_wrong_types_are_refused(nb, given, message):
         reports.validate_parameters(nb, given)
 
 
+@pytest.mark.integration
 def test_int_is_accepted_for_float_and_effective_parameters_are_complete(nb):
     eff = reports.validate_parameters(nb, {"ratio": 1, "n": 5})
     assert eff == {"n": 5, "name": "x", "items": ["a", "b"], "ratio": 1.0}
 
 
+@pytest.mark.unit
 def test_cli_values_take_the_type_of_the_default():
     assert reports.parse_cli_value("3", 2) == 3
     assert reports.parse_cli_value("[a, b]", ["x"]) == ["a", "b"]
     assert reports.parse_cli_value("123", "x") == "123"
 
 
+@pytest.mark.integration
 def test_successful_run_writes_a_complete_versioned_folder(nb, tmp_path):
     result = reports.run_notebook(nb, {"n": 3})
     assert result.ok and result.path.parent.name == "tiny"
@@ -109,6 +115,7 @@ def test_successful_run_writes_a_complete_versioned_folder(nb, tmp_path):
     assert result.path.name in index and "n_squared" in index
 
 
+@pytest.mark.integration
 def test_failed_run_still_writes_its_folder_with_the_error(tmp_path):
     failing = write_notebook(
         tmp_path / "nbs" / "boom.ipynb",
@@ -126,6 +133,7 @@ def test_failed_run_still_writes_its_folder_with_the_error(tmp_path):
     assert "before" in html and "failed" in html
 
 
+@pytest.mark.unit
 def test_remote_resources_are_detected():
     with pytest.raises(ValueError, match="remote resource"):
         reports.check_self_contained('<script src="https://cdn.example/x.js"></script>')
@@ -136,6 +144,7 @@ def test_remote_resources_are_detected():
     )
 
 
+@pytest.mark.unit
 def test_index_escapes_what_runs_recorded(tmp_path):
     run = tmp_path / "reports" / "nb" / "r1"
     run.mkdir(parents=True)
@@ -166,9 +175,33 @@ CHROMIUM = next(
 )
 
 
-@pytest.fixture
-def hostile_report(datasets_copy):
-    """A fuzzing report whose attack text and model outputs are all script payloads."""
+@pytest.fixture(scope="module")
+def hostile_report(tmp_path_factory):
+    """A fuzzing report whose attack text and model outputs are all script payloads.
+
+    Made once for the tests that read it (one notebook execution, not one per test), in its
+    own folders, like the per-test isolation of conftest.
+    """
+    from conftest import ROOT
+
+    from workbench import tracking
+
+    base = tmp_path_factory.mktemp("hostile")
+    datasets_copy = base / "datasets"
+    shutil.copytree(ROOT / "datasets", datasets_copy)
+    with pytest.MonkeyPatch.context() as mp:
+        for name, folder in (
+            ("DATASETS", "datasets"),
+            ("CACHE_DIR", "cache"),
+            ("REPORTS", "reports"),
+        ):
+            mp.setenv(f"WORKBENCH_{name}", str(base / folder))
+        mp.delenv("WORKBENCH_RUN_DIR", raising=False)
+        mp.setattr(tracking, "_current", None)
+        return _hostile_run(datasets_copy)
+
+
+def _hostile_run(datasets_copy: Path) -> Path:
     from conftest import add_catalog_entry, fake_model_entry
     from fake_openai import FakeOpenAIServer
 
@@ -188,7 +221,7 @@ def hostile_report(datasets_copy):
     return result.path / "report.html"
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_payloads_in_attacks_and_outputs_are_escaped_in_the_report(hostile_report):
     html = hostile_report.read_text()
     assert "&lt;script&gt;document.documentElement.setAttribute" in html
@@ -203,7 +236,7 @@ def _dom(path: Path, tmp: Path) -> str:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
 
 
-@pytest.mark.slow
+@pytest.mark.browser
 def test_report_with_payloads_runs_no_script_in_chromium(hostile_report, tmp_path):
     if CHROMIUM is None:
         # CI installs Chromium and sets WORKBENCH_REQUIRE_BROWSER: there a missing browser fails.
@@ -221,6 +254,7 @@ def test_report_with_payloads_runs_no_script_in_chromium(hostile_report, tmp_pat
     assert not re.search(r"<a\s[^>]*href=\"javascript:", dom)
 
 
+@pytest.mark.integration
 def test_a_failed_run_states_its_cause_in_one_line_and_folds_the_traceback(tmp_path):
     failing = write_notebook(
         tmp_path / "nbs" / "boom.ipynb",
@@ -239,12 +273,14 @@ def test_a_failed_run_states_its_cause_in_one_line_and_folds_the_traceback(tmp_p
     assert f"<div class='why'>{cause}</div>" in index
 
 
+@pytest.mark.integration
 def test_every_report_has_a_real_title(nb):
     html = (reports.run_notebook(nb).path / "report.html").read_text()
     title = re.search(r"<title>([^<]*)</title>", html).group(1)
     assert title.startswith("Test notebook · ") and title != "Notebook"
 
 
+@pytest.mark.unit
 def test_a_quoted_cli_value_is_unquoted_for_string_parameters():
     assert (
         reports.parse_cli_value("''", "x") == "" and reports.parse_cli_value('"a b"', "x") == "a b"

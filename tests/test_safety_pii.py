@@ -5,6 +5,7 @@ import pytest
 from workbench.safety import pii
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "text, kind",
     [
@@ -21,6 +22,7 @@ def test_detects(text, kind):
     assert kind in {f.kind for f in pii.find(text)}
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "text",
     [
@@ -36,10 +38,12 @@ def test_ignores_ordinary_numbers(text):
     assert pii.find(text) == []
 
 
+@pytest.mark.unit
 def test_luhn():
     assert pii.luhn_ok("4111111111111111") and not pii.luhn_ok("4111111111111112")
 
 
+@pytest.mark.unit
 def test_scrub_replaces_and_reports():
     clean, found = pii.scrub("Mail a.b@example.com or call +1 415 555 0100.")
     assert clean == "Mail [EMAIL] or call [PHONE]."

@@ -29,6 +29,7 @@ def docs(tmp_path):
     return folder
 
 
+@pytest.mark.unit
 def test_malformed_documents_name_file_and_line(tmp_path):
     folder = tmp_path / "bad"
     folder.mkdir()
@@ -42,12 +43,14 @@ def test_malformed_documents_name_file_and_line(tmp_path):
         synth.load_documents(tmp_path / "missing")
 
 
+@pytest.mark.unit
 def test_paragraph_chunks_keep_their_heading_and_document(docs):
     chunks = synth.paragraphs(synth.load_documents(docs), min_chars=20)
     assert [c.id for c in chunks] == ["hotels#0", "hotels#1", "leave#0"]
     assert chunks[1].text.startswith("Meals: The daily meal allowance")
 
 
+@pytest.mark.unit
 def test_answer_spans():
     spans = synth.answer_spans(
         "Up to 140 EUR per night, within 30 days, from 1 March, via the Benefits Portal."
@@ -55,6 +58,7 @@ def test_answer_spans():
     assert {"140 EUR", "30 days", "1 March", "Benefits Portal"} <= set(spans)
 
 
+@pytest.mark.integration
 def test_qa_from_documents_keeps_sources_and_rejects_what_it_cannot_parse(fake, docs):
     fake.script = [
         "say:Sure.\nQuestion: What is the hotel limit in most cities?",
@@ -73,6 +77,7 @@ def test_qa_from_documents_keeps_sources_and_rejects_what_it_cannot_parse(fake, 
     assert len(multi["source_ids"]) == 2 and "; " in multi["reference"]
 
 
+@pytest.mark.integration
 def test_from_seeds_follows_the_seed_labels(fake):
     fake.default = 'say:Here is one:\n"The shop was closed again without notice."'
     seeds = [
@@ -85,6 +90,7 @@ def test_from_seeds_follows_the_seed_labels(fake):
     assert all(set(r["source_ids"]) <= {"s0", "s1", "s2", "s3"} for r in rows)
 
 
+@pytest.mark.integration
 def test_correction_flags_without_overwriting(fake):
     fake.default = "say:positive"
     rows = [{"id": "x", "input": "Best purchase ever, I love it.", "reference": "negative"},
@@ -98,11 +104,13 @@ def test_correction_flags_without_overwriting(fake):
     assert not out[1]["suspect_label"] and out[1]["proposed_label"] == ""
 
 
+@pytest.mark.unit
 def test_unknown_strategy_is_an_error():
     with pytest.raises(ValueError, match="unknown strategy 'magic'"):
         synth.build("tasks/sentiment.jsonl", ["magic"], "smollm2-135m-instruct", 2)
 
 
+@pytest.mark.unit
 def test_malformed_seed_file_names_file_and_line(datasets_copy):
     (datasets_copy / "tasks" / "bad.jsonl").write_text(
         '{"id": "1", "input": "a", "reference": "b"}\nnot json\n'
@@ -111,6 +119,7 @@ def test_malformed_seed_file_names_file_and_line(datasets_copy):
         synth.build("tasks/bad.jsonl", ["from_seeds"], "smollm2-135m-instruct", 2)
 
 
+@pytest.mark.integration
 def test_a_label_checker_that_prefers_one_label_for_every_row_is_flagged(fake):
     from workbench import tracking
 

@@ -2,9 +2,12 @@
 
 import json
 
+import pytest
+
 from workbench import tracking
 
 
+@pytest.mark.unit
 def test_tracker_writes_through_to_the_run_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_RUN_DIR", str(tmp_path))
     t = tracking.current()
@@ -17,6 +20,7 @@ def test_tracker_writes_through_to_the_run_folder(tmp_path, monkeypatch):
     assert list(saved["datasets"].values()) == [digest] and len(digest) == 64
 
 
+@pytest.mark.unit
 def test_in_memory_without_a_run_folder(monkeypatch):
     monkeypatch.delenv("WORKBENCH_RUN_DIR", raising=False)
     t = tracking.current()
@@ -24,12 +28,14 @@ def test_in_memory_without_a_run_folder(monkeypatch):
     assert t.folder is None and t.data["metrics"]["x"] == 1
 
 
+@pytest.mark.unit
 def test_environment_and_git():
     env = tracking.environment()
     assert "torch" in env["packages"] and env["python"].startswith("3.")
     assert set(tracking.git_state()) == {"commit", "dirty"}
 
 
+@pytest.mark.unit
 def test_atomic_json_redacts_secrets(tmp_path, monkeypatch):
     monkeypatch.setenv("X_API_KEY", "sk-canary-0123456789")
     tracking.write_json_atomic(tmp_path / "r.json", {"leak": "value sk-canary-0123456789"})

@@ -1,12 +1,14 @@
 """workbench.widgets: everything a model or an attacker wrote is escaped."""
 
 import pandas as pd
+import pytest
 
 from workbench import widgets
 
 PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
 
+@pytest.mark.unit
 def test_outputs_table_and_code_block_escape_cells():
     df = pd.DataFrame([{"attack": PAYLOAD, "score": float("nan")}])
     html = widgets.outputs_table(df, ["attack", "score"])
@@ -16,6 +18,7 @@ def test_outputs_table_and_code_block_escape_cells():
     assert block.startswith("<pre") and "&lt;b&gt;" in block and "<b>" not in block
 
 
+@pytest.mark.unit
 def test_messages_html_escapes_roles_and_content():
     html = widgets.messages_html({"v<1>": [{"role": "user", "content": PAYLOAD}]})
     assert "<img" not in html and "v&lt;1&gt;" in html

@@ -12,7 +12,7 @@ a name below loads on first use, so `workbench --help` does not pay for torch or
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -92,20 +92,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *__all__])
-
-
-if TYPE_CHECKING:  # for editors and type checkers only
-    from . import (  # noqa: F401
-        config,
-        data,
-        discovery,
-        experiment,
-        fuzz,
-        llm,
-        plots,
-        rag,
-        safety,
-        synth,
-        tracking,
-        widgets,
-    )

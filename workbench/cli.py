@@ -6,10 +6,13 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from typing import Any
 
-from . import config
+from . import config, data, models, prompts, reports, runs, serving
 from .data import read_yaml_mapping
+from .errors import WorkbenchError
+from .fuzz import replay_run
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -18,7 +21,6 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from . import reports
 
     path = reports.resolve_notebook(args.notebook)
     declared = reports.notebook_parameters(path)
@@ -36,12 +38,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _say_failure(result: Any, indent: str = "") -> None:
     """A failed run's cause in one line on stderr, then its first failed calls."""
-    from . import reports
 
     if result.ok:
         return
     print(f"{indent}workbench: run failed: {reports.one_line(result.error)}", file=sys.stderr)
-    record = json.loads((result.path / "run.json").read_text(encoding="utf-8"))
+    record = runs.read_record(result.path)
     failures = record.get("failures") or []
     for f in failures[:10]:  # the error names the model; the labels say which case
         where = " ".join(str(v) for k, v in f.items() if k not in ("model", "error"))
@@ -49,13 +50,12 @@ def _say_failure(result: Any, indent: str = "") -> None:
     more = record.get("usage", {}).get("errors", 0) - min(len(failures), 10)
     if more > 0:
         print(
-            f"{indent}  ... {more} more failed call(s) in {result.path / 'run.json'}",
+            f"{indent}  ... {more} more failed call(s) in {result.path / runs.RECORD}",
             file=sys.stderr,
         )
 
 
 def cmd_run_all(args: argparse.Namespace) -> int:
-    from . import reports
 
     notebooks = sorted(config.notebooks_dir().glob("*.ipynb"))
     if not notebooks:
@@ -76,7 +76,6 @@ def cmd_run_all(args: argparse.Namespace) -> int:
 
 
 def cmd_reports(args: argparse.Namespace) -> int:
-    from . import reports
 
     reports.remove_partial_runs()
     print(reports.build_index())
@@ -84,7 +83,6 @@ def cmd_reports(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from . import models
 
     rows = models.catalog_rows()
     header = [
@@ -117,7 +115,6 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_prompts(args: argparse.Namespace) -> int:
-    from . import prompts
 
     usage = prompts.template_usage()
     rows = [["template", "version", "few-shot", "runs with this version", "other versions used"]]
@@ -146,7 +143,6 @@ def _print_table(rows: list[list[str]]) -> None:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from . import data
 
     for path in data.promote(args.run_dir, args.name, force=args.force):
         print(path)
@@ -154,10 +150,6 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
-    import tempfile
-
-    from .fuzz import replay_run
-
     if args.fresh:  # an empty response cache: every model call (paraphrase included) runs again
         os.environ["WORKBENCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="workbench-replay-")
     out = replay_run(args.run_dir, args.attack_id, args.guards)
@@ -175,7 +167,6 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from . import serving
 
     cmd, cwd, env = serving.command(args.model, args.port, args.device, args.log_level)
     print(
@@ -263,8 +254,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .errors import WorkbenchError
-
     try:
         return args.func(args)
     except WorkbenchError as exc:  # the user's to fix: one line; anything else is a bug

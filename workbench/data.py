@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from . import config, registry, tracking
+from . import config, registry, runs, tracking
 from .errors import UnknownName
 from .io import DataError, pointer, read_text
 
@@ -171,8 +173,6 @@ def load_task(name: str | Path, track: bool = True) -> Task:
 def fingerprint_rows(rows: list[dict[str, Any]]) -> tuple[str, str]:
     """(canonical JSONL text, its sha256): the same rows always give the same bytes."""
     text = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows)
-    import hashlib
-
     return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -223,24 +223,27 @@ def load_hf(path: str | Path):
     return load_dataset("json", data_files=str(path), split="train")
 
 
-def promote(run_dir: str | Path, name: str, force: bool = False) -> list[Path]:
-    """Copy the synthetic set of a succeeded run into `datasets/tasks/` as task `name`."""
-    import shutil
+# The run artifact (a folder) that holds a workflow's versioned data set and its task spec.
+DATASET_ARTIFACT = "synthetic"
 
+
+def save_run_dataset(
+    rows: list[dict[str, Any]], name: str, *, task_spec: dict[str, Any], datasheet: str = ""
+) -> Path:
+    """Write a data set into the current run (artifact `DATASET_ARTIFACT`), ready for `promote`."""
+    folder = runs.artifact_dir(DATASET_ARTIFACT)
+    return write_dataset(rows, folder, name, task_spec=task_spec, datasheet=datasheet)
+
+
+def promote(run_dir: str | Path, name: str, force: bool = False) -> list[Path]:
+    """Copy the data set saved by a succeeded run into `datasets/tasks/` as task `name`."""
     run_dir = Path(run_dir)
-    record_path = run_dir / "run.json"
-    if not record_path.exists():
-        raise DataError(f"{run_dir} is not a run folder (no run.json)")
-    record = json.loads(record_path.read_text())
-    if record.get("status") != "succeeded":
-        raise DataError(
-            f"run {record.get('run_id')} did not succeed (status {record.get('status')}); nothing promoted"
-        )
-    specs = sorted((run_dir / "synthetic").glob("*.yaml"))
+    record = runs.read_record(run_dir)
+    runs.require_succeeded(record, "nothing promoted")
+    folder = runs.artifact_dir(DATASET_ARTIFACT, run_dir)
+    specs = sorted(folder.glob("*.yaml"))
     if len(specs) != 1:
-        raise DataError(
-            f"{run_dir / 'synthetic'}: expected one synthetic task spec, found {len(specs)}"
-        )
+        raise DataError(f"{folder}: expected one synthetic task spec, found {len(specs)}")
     spec = read_yaml_mapping(specs[0], "task specification")
     source = specs[0].parent / spec["data"]
     target_dir = tasks_dir()

@@ -7,12 +7,16 @@ never wrap. Every cell is escaped (model and user text is untrusted).
 
 from __future__ import annotations
 
+import functools
 import html
 import math
+from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 MISSING = "—"
 MISSING_NOTE = (
@@ -67,10 +71,37 @@ def _column(values: pd.Series) -> list[str]:
     return [format_value(v) for v in values]
 
 
-def header_html(name: Any) -> str:
+def header_html(name: Any) -> Markup:
     """A column header, escaped, that may break at underscores (never mid-word)."""
     text = format_value(name) if not isinstance(name, tuple) else " / ".join(map(str, name))
-    return html.escape(text).replace("_", "_<wbr>")
+    return Markup(html.escape(text).replace("_", "_<wbr>"))
+
+
+@functools.cache
+def _pages() -> jinja2.Environment:
+    folder = Path(__file__).parent / "templates" / "pages"
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder), autoescape=True, keep_trailing_newline=False
+    )
+
+
+def render(template: str, **context: Any) -> str:
+    """A page or fragment from the package's Jinja2 templates; every value is escaped unless
+    it is `Markup` (HTML the package built itself)."""
+    return _pages().get_template(template).render(**context).strip()
+
+
+def table_html(
+    headers: list[tuple[str, Any]],
+    rows: list[list[tuple[str, str, Any]]],
+    *,
+    table_class: str,
+    notes: list[str] = (),
+) -> str:
+    """An escaped HTML table: headers as (class, text), cells as (tag, class, text)."""
+    return render(
+        "table.html.j2", headers=headers, rows=rows, table_class=table_class, notes=list(notes)
+    )
 
 
 def frame_html(df: pd.DataFrame, max_rows: int = 200) -> str:
@@ -85,30 +116,19 @@ def frame_html(df: pd.DataFrame, max_rows: int = 200) -> str:
         index_cols = [_column(index_frame[c]) for c in index_frame.columns]
     cols = [_column(shown[c]) for c in shown.columns]
     numeric = [is_numeric(shown[c]) for c in shown.columns]
-    body = []
-    for i in range(len(shown)):
-        cells = [f"<th>{html.escape(col[i])}</th>" for col in index_cols]
-        cells += [
-            f"<td class='{'num' if num else 'txt'}'>{html.escape(col[i])}</td>"
-            for col, num in zip(cols, numeric, strict=True)
-        ]
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    kinds = [""] * (len(heads) - len(numeric)) + [" class='num'" if n else "" for n in numeric]
-    head = "".join(f"<th{k}>{header_html(h)}</th>" for h, k in zip(heads, kinds, strict=True))
+    rows = [
+        [("th", "", col[i]) for col in index_cols]
+        + [("td", "num" if num else "txt", col[i]) for col, num in zip(cols, numeric, strict=True)]
+        for i in range(len(shown))
+    ]
+    kinds = [""] * (len(heads) - len(numeric)) + ["num" if n else "" for n in numeric]
+    headers = [(k, header_html(h)) for h, k in zip(heads, kinds, strict=True)]
     notes = []
     if len(df) > max_rows:
         notes.append(f"{max_rows} of {len(df)} rows shown.")
     if any(MISSING in c for col in cols + index_cols for c in col):
         notes.append(MISSING_NOTE)
-    foot = "".join(f"<p class='wb-note'>{html.escape(n)}</p>" for n in notes)
-    return (
-        "<div class='wb-table'><table class='dataframe'><thead><tr>"
-        + head
-        + "</tr></thead><tbody>"
-        + "".join(body)
-        + "</tbody></table></div>"
-        + foot
-    )
+    return table_html(headers, rows, table_class="dataframe", notes=notes)
 
 
 def install() -> None:

@@ -52,7 +52,7 @@ class MutatorError(FuzzError):
     """An unknown mutator, or a chain that needs a paraphrase model and has none."""
 
 
-class RunError(WorkbenchError):
+class RunError(DataError):
     """A run folder that is not there, not finished, or lacks the artifact asked for."""
 
 

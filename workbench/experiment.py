@@ -6,16 +6,15 @@ and regressions against an earlier run.
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import config, tracking
+from . import runs, tracking
 from .data import Task
-from .errors import MissingFile, WorkbenchError
+from .judge import check_discrimination, pairwise, rubric, win_rates
 from .llm import Request, generate_many
 from .metrics import score
 from .prompts import PromptTemplate
@@ -172,32 +171,18 @@ def flipped_cases(
 
 
 def save_results(df: pd.DataFrame, name: str = "results") -> Path | None:
-    """Keep the per-answer table in the run folder (`<name>.jsonl`) for later comparisons."""
-    folder = tracking.current().folder
-    if folder is None:
-        return None
-    path = folder / f"{name}.jsonl"
-    df.to_json(path, orient="records", lines=True, force_ascii=False)
-    path.write_text(config.redact(path.read_text(encoding="utf-8")), encoding="utf-8")
-    return path
+    """Keep the per-answer table in the run (artifact `name`) for later comparisons."""
+    return runs.save_table(df, name)
 
 
 def load_run_results(run_id: str, notebook: str, name: str = "results") -> pd.DataFrame:
-    """The per-answer table saved by an earlier run of `notebook`."""
-    folder = config.reports_dir() / notebook / run_id
-    path = folder / f"{name}.jsonl"
-    if not path.exists():
-        known = sorted(p.name for p in (config.reports_dir() / notebook).glob("2*"))
-        raise MissingFile(
-            f"no saved results for run {run_id!r} ({path}); runs of {notebook}: {known[-5:]}"
-        )
-    record = json.loads((folder / "run.json").read_text())
+    """The per-answer table saved by an earlier, succeeded run of `notebook`."""
+    folder = runs.find(notebook, run_id)
+    table = runs.read_table(folder, name, dtype={"case_id": str})
+    record = runs.read_record(folder)
     tracking.current().log_metric("compared_with_run", run_id)
-    if record.get("status") != "succeeded":
-        raise WorkbenchError(
-            f"run {run_id} did not succeed (status {record.get('status')}); pick another"
-        )
-    return pd.read_json(path, orient="records", lines=True, dtype={"case_id": str})
+    runs.require_succeeded(record)
+    return table
 
 
 def regressions(
@@ -280,8 +265,6 @@ def judge_answers(
     The judge's discrimination is checked (same verdicts, agreement with `reference_metric`,
     the task's own metric, when given) and recorded with the run.
     """
-    from .judge import check_discrimination, rubric
-
     df = df.copy()
     ok = df["error"].isna()
     df["judge_score"], df["judge_reason"], df["judge_parse_failure"] = np.nan, "", False
@@ -304,8 +287,6 @@ def pairwise_vs_baseline(
     df: pd.DataFrame, baseline: str, judge_model: str, seed: int = 0
 ) -> pd.DataFrame:
     """Judge each variant's answer against the baseline's on the same case, in both orders."""
-    from .judge import check_discrimination, pairwise, win_rates
-
     first = df[df["error"].isna() & (df["repeat"] == 0)]
     base = first[first["variant"] == baseline].set_index(["model", "case_id"])
     rows: list[dict[str, Any]] = []

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .embeddings import embed
 from .metrics import normalize
 from .safety import pii
 
@@ -68,8 +69,6 @@ def apply_filters(
     `against` holds texts (e.g. the seed examples) that a new row must not duplicate;
     `generated` is how many rows were asked for, when generation already rejected some.
     """
-    from .embeddings import embed
-
     rejected: list[dict[str, Any]] = []
     funnel = [("generated", generated if generated is not None else len(rows))]
 

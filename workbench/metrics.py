@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import registry
+from .embeddings import embed
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,5 @@ for _kind in ("rouge1", "rouge2", "rougeL"):
 def embedding_similarity(
     predictions: list[str], references: list[str], model: str = "all-minilm-l6-v2", **_: Any
 ) -> list[MetricResult]:
-    from .embeddings import embed
-
     sims = (embed(predictions, model) * embed(references, model)).sum(axis=1)
     return [MetricResult(float(max(0.0, min(1.0, s))), f"cosine={s:.3f}") for s in sims]

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from . import config
+from .data import list_tasks
 from .errors import NotebookNotFound, ParameterError
+from .models import load_catalog
 
 
 def resolve_notebook(name: str | Path) -> Path:
@@ -108,9 +110,6 @@ def _names(value: Any) -> list[str] | None:
 
 def _reference_kinds() -> dict[str, tuple[str, list[str]]]:
     """What a parameter can refer to: kind -> (what the error calls it, the known names)."""
-    from .data import list_tasks
-    from .models import load_catalog
-
     return {"model": ("model id", list(load_catalog())), "task": ("task", list_tasks())}
 
 

@@ -17,8 +17,9 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
-from . import config, tracking
+from . import config, runs, tracking
 from .data import DataError, read_jsonl, read_yaml_mapping
+from .embeddings import embed
 from .errors import PromptError
 
 SELECTIONS = ("fixed", "random", "similar")
@@ -122,8 +123,6 @@ class PromptTemplate:
             # Seeded per case, so a case always sees the same examples whatever else is in the run.
             rng = random.Random(f"{fs.seed}:{case.get('id')}")
             return rng.sample(pool, min(fs.k, len(pool)))
-        from .embeddings import embed
-
         vectors = embed([str(r[fs.input_field]) for r in pool])
         query = embed([str(case[fs.input_field])])[0]
         order = (vectors @ query).argsort()[::-1][: fs.k]
@@ -273,10 +272,8 @@ def describe(variants: dict[str, PromptTemplate]) -> list[dict[str, Any]]:
 
 def template_usage(reports_root: Path | None = None) -> dict[str, dict[str, list[str]]]:
     """{template or variant name: {version: [run ids]}} from every run record."""
-    from .reports import list_runs
-
     usage: dict[str, dict[str, list[str]]] = {}
-    for run in list_runs(reports_root):
+    for run in runs.list_runs(reports_root):
         for name, version in (run.get("prompts") or {}).items():
             usage.setdefault(name, {}).setdefault(version, []).append(run["run_id"])
     return usage

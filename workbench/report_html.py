@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config, tracking
+from .display import render
 
 TEMPLATES = Path(__file__).parent / "templates"
 _REMOTE = re.compile(r"<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=\s*[\"']?(https?:)?//", re.I)
@@ -26,37 +27,26 @@ def one_line(error: dict[str, Any] | None) -> str:
     return line if len(line) <= 300 else line[:297] + "..."
 
 
-def _calls_line(record: dict[str, Any]) -> str:
-    budget = record.get("error_budget") or tracking.error_budget(record)
-    if not budget["calls"]:
-        return "no model calls"
-    if not budget["errors"]:
-        return f"all {budget['calls']} model calls succeeded"
-    return (
-        f"<b class='failed'>{budget['errors']} of {budget['calls']} model calls failed</b> "
-        f"(max_error_rate {budget['max_error_rate']:.1%})"
-    )
-
-
 def _banner(record: dict[str, Any]) -> str:
-    e = html.escape
-    params = ", ".join(f"{e(k)}={e(json.dumps(v))}" for k, v in record["parameters"].items())
+    budget = record.get("error_budget") or tracking.error_budget(record)
     git = record.get("git") or {}
     commit = (git.get("commit") or "no git")[:10] + (
         " (uncommitted changes)" if git.get("dirty") else ""
     )
-    lines = []
-    if record.get("error"):
-        lines.append(f"<b class='failed'>Failed:</b> {e(one_line(record['error']))}")
-    lines += [
-        f"<b>Run</b> <code>{e(record['run_id'])}</code> · "
-        f"<span class='{e(record['status'])}'>{e(record['status'])}</span> · "
-        f"{_calls_line(record)} · started {e(record['started_at'])} · "
-        f"{record['duration_s']:.1f} s · commit <code>{e(commit)}</code>",
-    ]
-    lines += [f"<b class='warning'>⚠</b> {e(w)}" for w in record.get("warnings") or []]
-    lines.append(f"<details><summary>Parameters</summary>{params}</details>")
-    return "<div class='wb-banner'>" + "<br>".join(lines) + "</div>"
+    return render(
+        "banner.html.j2",
+        cause=one_line(record.get("error")) if record.get("error") else "",
+        run_id=record["run_id"],
+        status=record["status"],
+        calls=budget["calls"],
+        errors=budget["errors"],
+        max_error_rate=budget["max_error_rate"],
+        started_at=record["started_at"],
+        duration_s=record["duration_s"],
+        commit=commit,
+        warnings=record.get("warnings") or [],
+        parameters=[(k, json.dumps(v)) for k, v in record["parameters"].items()],
+    )
 
 
 def _folded_error(out: dict[str, Any]) -> dict[str, Any]:

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import html
 import os
 
 import pandas as pd
 
-from .display import _is_number, format_value, header_html, is_missing
+from .display import _is_number, format_value, header_html, is_missing, render, table_html
 
 # Cells up to this many characters stay on one line.
 SHORT = 24
 
 
-def _cell(value) -> str:
+def _cell(value) -> tuple[str, str, str]:
     text = format_value(value)
     if _is_number(value) and not is_missing(value):
         kind = "num"
     else:  # short labels (ids, names, "—") never break; long text wraps at word boundaries
         kind = "txt short" if len(text) <= SHORT else "txt"
-    return f"<td class='{kind}'>{html.escape(text)}</td>"
+    return ("td", kind, text)
 
 
 def outputs_table(df: pd.DataFrame, columns: list[str], limit: int = 20) -> str:
@@ -27,14 +26,10 @@ def outputs_table(df: pd.DataFrame, columns: list[str], limit: int = 20) -> str:
 
     Missing values read "—", booleans yes/no, as in every other table of a report.
     """
-    head = "".join(f"<th>{header_html(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(_cell(row[c]) for c in columns) + "</tr>"
-        for _, row in df.head(limit).iterrows()
-    )
-    more = f"<p class='wb-note'>{limit} of {len(df)} rows shown.</p>" if len(df) > limit else ""
-    table = f"<table class='wb-outputs'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-    return f"<div class='wb-table'>{table}</div>{more}"
+    rows = [[_cell(row[c]) for c in columns] for _, row in df.head(limit).iterrows()]
+    notes = [f"{limit} of {len(df)} rows shown."] if len(df) > limit else []
+    headers = [("", header_html(c)) for c in columns]
+    return table_html(headers, rows, table_class="wb-outputs", notes=notes)
 
 
 def output_browser(df: pd.DataFrame, columns: list[str] | None = None, limit: int = 20):
@@ -65,19 +60,9 @@ def output_browser(df: pd.DataFrame, columns: list[str] | None = None, limit: in
 
 def messages_html(conversations: dict[str, list[dict[str, str]]]) -> str:
     """Chat messages per variant as escaped HTML (prompts may quote untrusted data)."""
-    parts = []
-    for name, messages in conversations.items():
-        turns = "".join(
-            f"<div><b>{html.escape(m['role'])}</b>: <span style='white-space: pre-wrap'>"
-            f"{html.escape(m['content'])}</span></div>"
-            for m in messages
-        )
-        parts.append(
-            f"<details><summary>{html.escape(name)} ({len(messages)} messages)</summary>{turns}</details>"
-        )
-    return "".join(parts)
+    return render("messages.html.j2", conversations=list(conversations.items()))
 
 
 def code_block(lines: list[str]) -> str:
     """Lines of commands as an escaped, copyable <pre> block."""
-    return "<pre class='wb-code'>" + "\n".join(html.escape(line) for line in lines) + "</pre>"
+    return render("code.html.j2", lines=lines)

@@ -6,6 +6,7 @@
   in plain and encoded forms, markers, refusals, personal data, judge verdicts;
 - `campaign`: the catalogue under `datasets/adversarial/`, the planted secrets, runs against a
   target with and without guards, attack-success rates with intervals, replay;
+- `rerun`: the campaign spec and results saved with the run, and the replay of one attack;
 - `tables`: the report's tables (intervals per category, what the guards stopped, the judge).
 """
 
@@ -33,8 +34,6 @@ from .campaign import (
     load_attacks,
     load_benign,
     most_effective,
-    replay_command,
-    replay_run,
     run,
     run_benign,
     select,
@@ -51,10 +50,11 @@ from .mutators import (
     parse_chain,
     replay,
 )
+from .rerun import Campaign, load_campaign, replay_command, replay_run, save_run
 from .tables import category_intervals, guard_stops, judge_report
 
 __all__ = [
-    "CATEGORIES", "GUARD_SETTINGS", "MUTATORS", "PARAPHRASE", "Attack", "Detection", "FuzzError",
+    "CATEGORIES", "Campaign", "load_campaign", "save_run", "GUARD_SETTINGS", "MUTATORS", "PARAPHRASE", "Attack", "Detection", "FuzzError",
     "MutatorError", "Plant", "base64_payloads", "build", "category_intervals", "check_gates",
     "canary_leak", "echo", "expand", "guard_stops", "judge_report",
     "false_positives", "judge_harm", "judge_refusals", "known_mutators", "load_attacks",

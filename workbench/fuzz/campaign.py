@@ -5,24 +5,22 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .. import config, registry, tracking
 from ..data import read_jsonl
-from ..errors import FuzzError, MissingFile
+from ..errors import FuzzError
 from ..llm import Request
 from ..prompts import PromptTemplate, load_template
 from ..safety import detectors as det
 from ..safety.guard import guarded_generate
 from ..stats import proportion_ci
-from .mutators import Attack, chain_name, expand, parse_chain
+from .mutators import Attack, expand, parse_chain
 
 CATEGORIES = {
     "direct_injection": "the user tells the model to drop its instructions and print a marker",
@@ -341,18 +339,6 @@ def most_effective(results: pd.DataFrame, guards: str = "none", n: int = 10) -> 
     return df.sort_values(["seed_asr", "attack_id"], ascending=[False, True]).head(n)
 
 
-def replay_command(attack_id: str, guards: str, run_dir: str | Path | None = None) -> str:
-    """The command that re-runs one attack of a finished run and checks it gives the same result."""
-    folder = run_dir or tracking.current().folder or "<run folder>"
-    name = Path(folder).name
-    if name.startswith(".") and name.endswith(".partial"):
-        # still staged: the folder is renamed to its run id when the run is published
-        folder = Path(folder).parent / name[1:].removesuffix(".partial")
-    return (
-        f"workbench fuzz replay {config.project_relative(folder)} '{attack_id}' --guards {guards}"
-    )
-
-
 def check_gates(
     overall: pd.DataFrame, fp: pd.DataFrame, max_attack_success: float, max_false_positive: float
 ) -> list[str]:
@@ -368,41 +354,3 @@ def check_gates(
     if problems:
         raise FuzzError("gate failed: " + "; ".join(problems))
     return passes
-
-
-# ----------------------------------------------------------------------------- replay
-
-
-def replay_run(run_dir: str | Path, attack_id: str, guards: str = "none") -> dict[str, Any]:
-    """Rebuild one attack of a finished run from the catalogue, run it again and compare.
-
-    Returns the recorded and new text, output and success, and whether each matches.
-    """
-    folder = Path(run_dir)
-    record_path, results_path = folder / "run.json", folder / "fuzz_results.jsonl"
-    for p in (record_path, results_path):
-        if not p.exists():
-            raise MissingFile(f"{p} not found: is {folder} a run folder of 05_adversarial_fuzzing?")
-    params = json.loads(record_path.read_text())["parameters"]
-    results = pd.read_json(results_path, orient="records", lines=True)
-    match = results[(results["attack_id"] == attack_id) & (results["guards"] == guards)]
-    if match.empty:
-        raise FuzzError(f"attack {attack_id!r} with guards {guards!r} is not in {results_path}")
-    recorded = match.iloc[0]
-    parent, _, chain = attack_id.partition("/")
-    seeds = [a for a in load_attacks(params["attack_set"]) if a["id"] == parent]
-    if not seeds:
-        raise FuzzError(f"seed attack {parent!r} is no longer in datasets/{params['attack_set']}")
-    attack = build(seeds, [chain], int(params["seed"]), params.get("paraphrase_model", ""))[-1]
-    plant = Plant.from_seed(int(params["seed"]))
-    new = run([attack], model=params["target_model"], template=params["system_prompt"],
-              plant=plant, guards=[guards], judge_model=params.get("judge_model", ""),
-              max_tokens=int(params["max_tokens"]), seed=int(params["seed"]), progress=False).iloc[0]  # fmt: skip
-    return {
-        "attack_id": attack_id, "guards": guards, "chain": chain_name(attack.chain),
-        "text_matches": new["attack"] == recorded["attack"],
-        "output_matches": new["output"] == recorded["output"],
-        "success_matches": bool(new["success"]) == bool(recorded["success"]),
-        "recorded_success": bool(recorded["success"]), "success": bool(new["success"]),
-        "reason": new["reason"], "attack": new["attack"], "output": new["output"],
-    }  # fmt: skip

@@ -15,6 +15,8 @@ from .. import config, tracking
 from ..data import DataError, read_jsonl
 from ..documents import Document, load_corpus
 from ..embeddings import embed
+from ..llm import Request, generate_many
+from ..prompts import load_template
 from ..stats import bootstrap_ci, percentile
 from .chunking import chunk_corpus
 from .index import Index
@@ -215,9 +217,6 @@ def answer(
     seed: int = 0,
 ) -> pd.DataFrame:
     """Generate answers from the retrieved context with a versioned prompt template."""
-    from ..llm import Request, generate_many
-    from ..prompts import load_template
-
     tpl = load_template(template)
     results = search(index, [q["question"] for q in questions], cfg, cfg["k"])
     requests, contexts = [], []

@@ -15,6 +15,11 @@ import typing as t
 
 import pandas as pd
 
+from ..embeddings import embed
+from ..judge import check_discrimination
+from ..llm import Request, agenerate_many, generate_many
+from ..models import get_model, source_file
+
 # ragas reads this at import: telemetry off (it must be the string "true", not "1").
 os.environ["RAGAS_DO_NOT_TRACK"] = "true"
 
@@ -46,8 +51,6 @@ def output_schema(prompt: str) -> dict[str, t.Any] | None:
 def _llm_wrapper(judge_model: str, max_tokens: int):
     from langchain_core.outputs import Generation, LLMResult
     from ragas.llms.base import BaseRagasLLM
-
-    from ..llm import Request, agenerate_many, generate_many
 
     class WorkbenchRagasLLM(BaseRagasLLM):
         """ragas' LLM interface over a catalog model (cache, retries, usage tracking included)."""
@@ -101,8 +104,6 @@ def _llm_wrapper(judge_model: str, max_tokens: int):
 def _embeddings_wrapper(model: str):
     from ragas.embeddings.base import BaseRagasEmbeddings
 
-    from ..embeddings import embed
-
     class WorkbenchRagasEmbeddings(BaseRagasEmbeddings):
         def embed_query(self, text: str) -> list[float]:
             return embed([text], model)[0].tolist()
@@ -123,8 +124,6 @@ def tokenizer():
     """ragas' Hugging Face tokenizer option on the embedded MiniLM tokenizer (its default,
     tiktoken, downloads its vocabulary files)."""
     from ragas.tokenizers import get_tokenizer
-
-    from ..models import get_model, source_file
 
     return get_tokenizer("huggingface", model_name=str(source_file(get_model("all-minilm-l6-v2"))))
 
@@ -176,8 +175,6 @@ def score(
                 failures.append({"sample": i, "metric": m.name, "reason": reason})
     table = pd.DataFrame(rows, columns=["sample", "metric", "value"])
     if llm_metrics and judge_model:
-        from ..judge import check_discrimination
-
         # The judge behind the LLM metrics: one that scores every answer alike is flagged
         # (the check needs a handful of judged samples to say anything).
         for name in LLM:
