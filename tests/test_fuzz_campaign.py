@@ -190,3 +190,35 @@ def test_same_seed_same_attacks_and_results_with_the_embedded_model(monkeypatch,
                                progress=False))  # fmt: skip
     pd.testing.assert_frame_equal(frames[0], frames[1])
     assert len(frames[0]) == 2 * 3 * 2
+
+
+@pytest.mark.integration
+def test_replay_keeps_a_recorded_failed_call_apart_from_a_failed_attack(datasets_copy, tmp_path):
+    from workbench import runs
+
+    seed = next(a for a in fuzz.load_attacks() if a["category"] == "harmful")
+    folder = tmp_path / "run"
+    folder.mkdir()
+    runs.write_record(folder, {"run_id": "r1", "status": "succeeded"})
+    (folder / "fuzz_spec.json").write_text(json.dumps({
+        "target_model": "refuser", "system_prompt": "hr-assistant",
+        "attack_set": "adversarial/attacks.jsonl", "seed": 0, "max_tokens": 16}))  # fmt: skip
+    recorded = {"attack_id": f"{seed['id']}/plain", "guards": "none", "success": None,
+                "attack": seed["prompt"], "output": ""}  # fmt: skip
+    (folder / "fuzz_results.jsonl").write_text(json.dumps(recorded) + "\n")
+    with FakeOpenAIServer(default="say:I can't help with that.") as srv:
+        add_catalog_entry(datasets_copy, **fake_model_entry("refuser", srv.base_url))
+        out = fuzz.replay_run(folder, f"{seed['id']}/plain", "none")
+    # The recorded call failed (None); the new one was refused (False): not the same result.
+    assert out["recorded_success"] is None and out["success"] is False
+    assert not out["success_matches"] and out["text_matches"]
+
+
+@pytest.mark.unit
+def test_replay_of_a_folder_without_a_campaign_spec_says_what_is_missing(tmp_path):
+    from workbench import runs
+    from workbench.errors import RunError
+
+    runs.write_record(tmp_path, {"run_id": "r1", "status": "succeeded"})
+    with pytest.raises(RunError, match="no 'fuzz_spec' artifact"):
+        fuzz.replay_run(tmp_path, "x/plain")

@@ -318,3 +318,37 @@ def test_a_429_with_an_unreadable_retry_after_is_still_retried(fake):
     fake.script = ["429:soon"]
     [resp] = generate_many("fake", _requests(1), progress=False, max_retries=2, **QUICK)
     assert resp.ok and resp.attempts == 2
+
+
+@pytest.mark.integration
+def test_each_retry_is_logged_with_its_reason_and_counted_in_the_run_record(fake, caplog):
+    import logging
+
+    from workbench import tracking
+
+    fake.script = ["500", "429:0"]
+    with caplog.at_level(logging.INFO, logger="workbench.llm"):
+        [resp] = generate_many("fake", _requests(1), progress=False, **QUICK)
+    assert resp.ok and resp.attempts == 3
+    lines = [r.getMessage() for r in caplog.records if r.name == "workbench.llm"]
+    assert len(lines) == 2 and "HTTP 500" in lines[0] and "HTTP 429" in lines[1]
+    assert all(line.startswith("fake: attempt") and "retrying in" in line for line in lines)
+    retries = tracking.current().data["retries"]
+    assert retries == {"total": 2, "by_reason": {"fake: HTTP 500": 1, "fake: HTTP 429": 1}}
+
+
+@pytest.mark.unit
+def test_an_edited_catalog_is_seen_even_within_the_same_timestamp(datasets_copy):
+    import os
+
+    from workbench import models
+
+    path = datasets_copy / "models.yaml"
+    add_catalog_entry(datasets_copy, **fake_model_entry("edited", "http://127.0.0.1:1/v1"))
+    stamp = path.stat().st_mtime_ns
+    first = llm.get_provider("edited")
+    assert first.base_url == "http://127.0.0.1:1/v1"
+    path.write_text(path.read_text().replace("127.0.0.1:1/v1", "127.0.0.1:2/v1"))
+    os.utime(path, ns=(stamp, stamp))  # an edit the file system's clock cannot tell apart
+    assert models.get_model("edited").base_url == "http://127.0.0.1:2/v1"
+    assert llm.get_provider("edited").base_url == "http://127.0.0.1:2/v1"

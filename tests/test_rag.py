@@ -169,3 +169,48 @@ def test_pdf_loader(tmp_path):
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
     with pytest.raises(DataError, match="broken.pdf"):
         rag.load_corpus(tmp_path)
+
+
+class WordTokenizer:
+    """Test double of a tokenizer: one token per word, with character offsets."""
+
+    def __call__(self, text, **kwargs):
+        import re
+
+        return {"offset_mapping": [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]}
+
+
+@pytest.mark.unit
+def test_chunk_sizes_are_counted_in_the_tokens_of_the_embedding_model_asked_for(monkeypatch):
+    from workbench.rag import chunking
+
+    real = chunking._tokenizer
+    monkeypatch.setattr(
+        chunking, "_tokenizer", lambda model: WordTokenizer() if model == "words" else real(model)
+    )
+    doc = rag.Document("d", "Unbelievably, reimbursement paperwork overwhelms everybody.", "d.md")
+    by_words = rag.chunk_corpus([doc], "fixed", 2, model="words")
+    assert [c.text for c in by_words] == [
+        "Unbelievably, reimbursement",
+        "paperwork overwhelms",
+        "everybody.",
+    ]
+    by_minilm = rag.chunk_corpus([doc], "fixed", 2)  # WordPiece splits the long words
+    assert len(by_minilm) > len(by_words)
+
+
+@pytest.mark.unit
+def test_the_retrieval_grid_chunks_with_its_own_embedding_model(monkeypatch):
+    from workbench.rag import pipeline
+
+    seen = []
+
+    def spy(docs, chunker, size, overlap=0, model="?"):  # test double: records the model only
+        seen.append(model)
+        return [Chunk("d#0", "d", 0, 5, "hello")]
+
+    monkeypatch.setattr(pipeline, "chunk_corpus", spy)
+    pipeline.run_grid([rag.Document("d", "hello", "d.md")], [], chunkers=["fixed"], sizes=[8],
+                      overlaps=[0], retrievers=["bm25"], hybrid_weights=[0.5], ks=[1],
+                      embedding_model="all-minilm-l6-v2")  # fmt: skip
+    assert seen == ["all-minilm-l6-v2"]

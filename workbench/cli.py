@@ -12,7 +12,6 @@ from typing import Any
 from . import config, data, models, prompts, reports, runs, serving
 from .data import read_yaml_mapping
 from .errors import WorkbenchError
-from .fuzz import replay_run
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -150,6 +149,9 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
+    # Loaded here, not at the top: fuzzing needs pandas, which no other command's start pays.
+    from .fuzz import replay_run
+
     if args.fresh:  # an empty response cache: every model call (paraphrase included) runs again
         os.environ["WORKBENCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="workbench-replay-")
     out = replay_run(args.run_dir, args.attack_id, args.guards)

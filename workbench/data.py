@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import Field
 
 from . import config, registry, runs, tracking
 from .errors import UnknownName
-from .io import DataError, pointer, read_text
+from .io import DataError, Schema, pointer, read_text, validate
 
 __all__ = ["DataError", "Task", "load_task", "read_jsonl", "read_yaml_mapping"]
 
@@ -111,17 +112,18 @@ def list_tasks() -> list[str]:
     return sorted(p.stem for p in tasks_dir().glob("*.yaml"))
 
 
-_TASK_FIELDS = {
-    "name",
-    "description",
-    "instruction",
-    "metrics",
-    "primary_metric",
-    "data",
-    "input_template",
-    "max_tokens",
-    "labels",
-}
+class TaskSpec(Schema):
+    """A task's YAML specification under `datasets/tasks/`."""
+
+    name: str = Field(min_length=1)
+    instruction: str = Field(min_length=1)
+    metrics: list[str] = Field(min_length=1)
+    data: str = Field(min_length=1)
+    description: str = ""
+    primary_metric: str | None = None
+    input_template: str = "{input}"
+    max_tokens: int = 64
+    labels: list[str] = []
 
 
 def load_task(name: str | Path, track: bool = True) -> Task:
@@ -133,35 +135,29 @@ def load_task(name: str | Path, track: bool = True) -> Task:
         raise DataError(
             f"task {name!r} not found (no {spec_path}); known tasks: {', '.join(list_tasks())}"
         )
-    spec = read_yaml_mapping(spec_path, "task specification")
-    unknown = sorted(set(spec) - _TASK_FIELDS)
-    if unknown:
-        raise DataError(f"{spec_path}: unknown field(s) {', '.join(unknown)}")
-    missing = [k for k in ("name", "instruction", "metrics", "data") if not spec.get(k)]
-    if missing:
-        raise DataError(f"{spec_path}: missing field(s) {', '.join(missing)}")
-    metrics = list(spec["metrics"])
+    spec = validate(TaskSpec, read_yaml_mapping(spec_path, "task specification"), str(spec_path))
+    metrics = list(spec.metrics)
     for m in metrics:
         try:
             registry.get("metric", m)
         except UnknownName as exc:
             raise DataError(f"{spec_path}: {exc}") from None
-    data_path = spec_path.parent / spec["data"]
+    data_path = spec_path.parent / spec.data
     cases = read_jsonl(data_path, required=("id", "input", "reference"))
     fingerprint = tracking.sha256_file(data_path)
     if track:
         tracking.current().log_dataset(data_path, fingerprint)
         tracking.current().log_dataset(spec_path)
     return Task(
-        name=spec["name"],
-        description=spec.get("description", ""),
-        instruction=spec["instruction"],
+        name=spec.name,
+        description=spec.description,
+        instruction=spec.instruction,
         metrics=metrics,
-        primary_metric=spec.get("primary_metric", metrics[0]),
+        primary_metric=spec.primary_metric or metrics[0],
         cases=cases,
-        input_template=spec.get("input_template", "{input}"),
-        max_tokens=int(spec.get("max_tokens", 64)),
-        labels=list(spec.get("labels") or []),
+        input_template=spec.input_template,
+        max_tokens=spec.max_tokens,
+        labels=list(spec.labels),
         path=data_path,
         fingerprint=fingerprint,
     )

@@ -7,16 +7,15 @@ never wrap. Every cell is escaped (model and user text is untrusted).
 
 from __future__ import annotations
 
-import functools
 import html
 import math
-from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
+
+from .pages import render
 
 MISSING = "—"
 MISSING_NOTE = (
@@ -75,20 +74,6 @@ def header_html(name: Any) -> Markup:
     """A column header, escaped, that may break at underscores (never mid-word)."""
     text = format_value(name) if not isinstance(name, tuple) else " / ".join(map(str, name))
     return Markup(html.escape(text).replace("_", "_<wbr>"))
-
-
-@functools.cache
-def _pages() -> jinja2.Environment:
-    folder = Path(__file__).parent / "templates" / "pages"
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder), autoescape=True, keep_trailing_newline=False
-    )
-
-
-def render(template: str, **context: Any) -> str:
-    """A page or fragment from the package's Jinja2 templates; every value is escaped unless
-    it is `Markup` (HTML the package built itself)."""
-    return _pages().get_template(template).render(**context).strip()
 
 
 def table_html(

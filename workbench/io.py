@@ -1,4 +1,5 @@
-"""Reading user files: text that is UTF-8 (with or without a byte-order mark), or a clear error.
+"""Reading user files: text that is UTF-8 (with or without a byte-order mark), or a clear error;
+and typed validation of what the files hold (pydantic), with the same kind of message.
 
 Every error names the file and the line (and column where it helps), so a user can open the
 file at the right place instead of reading a traceback from deep inside a library.
@@ -8,10 +9,55 @@ from __future__ import annotations
 
 import codecs
 from pathlib import Path
+from typing import Any, TypeVar
 
-from .errors import DataError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-__all__ = ["DataError", "pointer", "read_text"]
+from .errors import DataError, WorkbenchError
+
+__all__ = ["DataError", "Schema", "pointer", "read_text", "validate"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Schema(BaseModel):
+    """Base of the typed file formats: unknown fields are errors, values are not coerced
+    silently (a number must be a number), and a parsed row is immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def describe(exc: ValidationError, missing: str = "missing field(s)") -> str:
+    """pydantic's errors in the project's words: missing and unknown fields listed together,
+    otherwise `field: problem` for the first error (our own validators' text kept as written)."""
+    errors = exc.errors(include_url=False)
+    absent = [".".join(map(str, e["loc"])) for e in errors if e["type"] == "missing"]
+    if absent:
+        return f"{missing} {', '.join(absent)}"
+    extra = sorted(".".join(map(str, e["loc"])) for e in errors if e["type"] == "extra_forbidden")
+    if extra:
+        return f"unknown field(s) {', '.join(extra)}"
+    first = errors[0]
+    field = ".".join(map(str, first["loc"]))
+    if first["type"] == "value_error":
+        text = str(first["ctx"]["error"])
+    else:
+        text = f"{first['msg'][0].lower()}{first['msg'][1:]}, got {first['input']!r}"
+    return text if not field or text.startswith(field) else f"{field}: {text}"
+
+
+def validate(
+    schema: type[M],
+    data: Any,
+    where: str,
+    error: type[WorkbenchError] = DataError,
+    missing: str = "missing field(s)",
+) -> M:
+    """`data` parsed as `schema`; otherwise `error` with "`where`: field: problem"."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        raise error(f"{where}: {describe(exc, missing)}") from None
 
 
 def read_text(path: str | Path, what: str = "file") -> str:

@@ -23,10 +23,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 import yaml
+from pydantic import Field, field_validator, model_validator
 
 from . import config, registry
 from .errors import CatalogError
-from .io import read_text
+from .io import Schema, read_text, validate
 
 KINDS = ("chat", "completion", "embedding")
 
@@ -90,36 +91,61 @@ def catalog_path() -> Path:
     return config.datasets_dir() / "models.yaml"
 
 
-_FIELDS = {f for f in ModelSpec.__dataclass_fields__}
+class CatalogEntry(Schema):
+    """One entry of `datasets/models.yaml`, as written (checked, then made a `ModelSpec`)."""
+
+    id: str = Field(min_length=1)
+    provider: str = Field(min_length=1)
+    kind: str = Field(min_length=1)
+    model: str = Field(min_length=1)
+    description: str = ""
+    base_url: str | None = None
+    base_url_env: str | None = None
+    api_key_env: str | None = None
+    api_key_optional: bool = False
+    licence: str = "unknown"
+    open_weights: bool = False
+    parameters: int | None = None
+    context_window: int | None = None
+    price_per_1m_input: float = 0.0
+    price_per_1m_output: float = 0.0
+    stop: list[str] = []
+    source: dict[str, Any] = {}
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        providers = tuple(registry.names("provider"))
+        if value not in providers:
+            raise ValueError(f"provider must be one of {providers}, got {value!r}")
+        return value
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> CatalogEntry:
+        if self.provider == "openai" and not (self.base_url or self.base_url_env):
+            raise ValueError("an openai-provider model needs base_url or base_url_env")
+        return self
+
+    def spec(self) -> ModelSpec:
+        data = self.model_dump()
+        return ModelSpec(**{**data, "stop": tuple(data["stop"]), "source": dict(data["source"])})
 
 
 def _parse_entry(entry: Any, index: int, path: Path) -> ModelSpec:
     where = f"{path}: models[{index}]"
     if not isinstance(entry, dict):
         raise CatalogError(f"{where}: expected a mapping, got {type(entry).__name__}")
-    missing = [k for k in ("id", "provider", "kind", "model") if not entry.get(k)]
-    if missing:
-        raise CatalogError(f"{where}: missing required field(s) {', '.join(missing)}")
-    where = f"{path}: model '{entry['id']}'"
-    unknown = sorted(set(entry) - _FIELDS)
-    if unknown:
-        raise CatalogError(f"{where}: unknown field(s) {', '.join(unknown)}")
-    providers = tuple(registry.names("provider"))
-    if entry["provider"] not in providers:
-        raise CatalogError(
-            f"{where}: provider must be one of {providers}, got {entry['provider']!r}"
-        )
-    if entry["kind"] not in KINDS:
-        raise CatalogError(f"{where}: kind must be one of {KINDS}, got {entry['kind']!r}")
-    if entry["provider"] == "openai" and not (entry.get("base_url") or entry.get("base_url_env")):
-        raise CatalogError(f"{where}: an openai-provider model needs base_url or base_url_env")
-    for key in ("price_per_1m_input", "price_per_1m_output"):
-        if key in entry and not isinstance(entry[key], int | float):
-            raise CatalogError(f"{where}: {key} must be a number, got {entry[key]!r}")
-    data = dict(entry)
-    data["stop"] = tuple(data.get("stop") or ())
-    data["source"] = dict(data.get("source") or {})
-    return ModelSpec(**data)
+    if entry.get("id"):
+        where = f"{path}: model '{entry['id']}'"
+    parsed = validate(CatalogEntry, entry, where, CatalogError, missing="missing required field(s)")
+    return parsed.spec()
 
 
 @functools.lru_cache(maxsize=8)
@@ -363,14 +389,3 @@ def _convert_gguf(spec: ModelSpec, gguf: Path, out: Path, fingerprint: str) -> N
             indent=2,
         )
     )
-
-
-@functools.lru_cache(maxsize=2)
-def embedding_model(model_id: str = "all-minilm-l6-v2"):
-    """A loaded sentence-transformers model from the catalog (embedded, offline)."""
-    from sentence_transformers import SentenceTransformer
-
-    spec = get_model(model_id)
-    if spec.provider != "sentence-transformers":
-        raise CatalogError(f"model {model_id!r} is not an embedding model")
-    return SentenceTransformer(str(source_file(spec)))

@@ -16,16 +16,39 @@ from typing import Any
 
 import jinja2
 import jinja2.meta
+from pydantic import Field
 
 from . import config, runs, tracking
 from .data import DataError, read_jsonl, read_yaml_mapping
 from .embeddings import embed
 from .errors import PromptError
+from .io import Schema, validate
 
 SELECTIONS = ("fixed", "random", "similar")
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
-_FIELDS = {"name", "description", "system", "user", "variables", "few_shot"}
-_FEW_SHOT_FIELDS = {"dataset", "k", "selection", "ids", "seed", "input_field", "output_field"}
+
+
+class FewShotSpec(Schema):
+    """The `few_shot` block of a template file."""
+
+    dataset: str = Field(min_length=1)
+    k: int = 3
+    selection: str = "random"
+    ids: list[str] = []
+    seed: int = 0
+    input_field: str = "input"
+    output_field: str = "reference"
+
+
+class TemplateSpec(Schema):
+    """A prompt template file under `datasets/prompts/`."""
+
+    name: str = Field(min_length=1)
+    user: str = Field(min_length=1)
+    description: str = ""
+    system: str = ""
+    variables: list[str] = []
+    few_shot: FewShotSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -185,15 +208,11 @@ def load_template(name: str | Path, track: bool = True) -> PromptTemplate:
         raw = read_yaml_mapping(path, "prompt template")
     except DataError as exc:
         raise PromptError(str(exc)) from None
-    unknown = sorted(set(raw) - _FIELDS)
-    if unknown:
-        raise PromptError(f"{path}: unknown field(s) {', '.join(unknown)}")
-    if not raw.get("name") or not raw.get("user"):
-        raise PromptError(f"{path}: 'name' and 'user' are required")
-    declared = tuple(raw.get("variables") or ())
+    spec = validate(TemplateSpec, raw, str(path), PromptError)
+    declared = tuple(spec.variables)
     for part in ("system", "user"):
         try:
-            used = jinja2.meta.find_undeclared_variables(_ENV.parse(raw.get(part) or ""))
+            used = jinja2.meta.find_undeclared_variables(_ENV.parse(getattr(spec, part)))
         except jinja2.TemplateSyntaxError as exc:
             raise PromptError(
                 f"{path}: {part} template, line {exc.lineno}: {exc.message}"
@@ -204,21 +223,14 @@ def load_template(name: str | Path, track: bool = True) -> PromptTemplate:
                 f"{path}: {part} template uses undeclared variable(s) {', '.join(undeclared)}"
             )
     few_shot = None
-    if raw.get("few_shot"):
-        fs_raw = dict(raw["few_shot"])
-        bad = sorted(set(fs_raw) - _FEW_SHOT_FIELDS)
-        if bad or "dataset" not in fs_raw:
-            raise PromptError(
-                f"{path}: few_shot needs 'dataset'; unknown field(s): {', '.join(bad) or 'none'}"
-            )
-        fs_raw["ids"] = tuple(fs_raw.get("ids") or ())
-        few_shot = FewShot(**fs_raw)
-        _check_few_shot(few_shot, raw["name"])
+    if spec.few_shot:
+        few_shot = FewShot(**{**spec.few_shot.model_dump(), "ids": tuple(spec.few_shot.ids)})
+        _check_few_shot(few_shot, spec.name)
     template = PromptTemplate(
-        name=raw["name"],
-        description=raw.get("description", ""),
-        system=raw.get("system") or "",
-        user=raw["user"],
+        name=spec.name,
+        description=spec.description,
+        system=spec.system,
+        user=spec.user,
         variables=declared,
         few_shot=few_shot,
         path=path,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config, tracking
-from .display import render
+from .pages import render
 
 TEMPLATES = Path(__file__).parent / "templates"
 _REMOTE = re.compile(r"<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=\s*[\"']?(https?:)?//", re.I)

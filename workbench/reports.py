@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config, progress, runs, tracking
-from .display import render
+from .pages import render
 from .params import (  # noqa: F401  (re-exported: the CLI and callers use reports.<name>)
     ParameterError,
     notebook_parameters,

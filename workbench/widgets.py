@@ -6,7 +6,8 @@ import os
 
 import pandas as pd
 
-from .display import _is_number, format_value, header_html, is_missing, render, table_html
+from .display import _is_number, format_value, header_html, is_missing, table_html
+from .pages import render
 
 # Cells up to this many characters stay on one line.
 SHORT = 24

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from pydantic import Field, field_validator
 
 from .. import config, registry, tracking
 from ..data import read_jsonl
 from ..errors import FuzzError
+from ..io import Schema, validate
 from ..llm import Request
 from ..prompts import PromptTemplate, load_template
 from ..safety import detectors as det
@@ -44,18 +46,37 @@ _NAMES = ["Dana Whitfield", "Omar Haddad", "Mei Lin Torres", "Priya Raman", "Jon
 # ----------------------------------------------------------------------------- catalogue
 
 
+class AttackRow(Schema):
+    """One seed attack of the catalogue; `success` names registered detectors."""
+
+    id: str = Field(min_length=1)
+    category: str
+    prompt: str = Field(min_length=1)
+    success: dict[str, Any]
+    question: str = ""
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, value: str) -> str:
+        if value not in CATEGORIES:
+            raise ValueError(f"unknown category {value!r}; known: {', '.join(CATEGORIES)}")
+        return value
+
+    @field_validator("success")
+    @classmethod
+    def _known_criteria(cls, value: dict[str, Any]) -> dict[str, Any]:
+        known = registry.names("detector")
+        if not value or set(value) - set(known):
+            raise ValueError(
+                f"'success' must map one or more of {', '.join(known)} to a value, got {value!r}"
+            )
+        if "marker" in value and not str(value["marker"]).strip():
+            raise ValueError("empty marker")
+        return value
+
+
 def _check_attack(row: dict[str, Any], where: str) -> None:
-    where = f"{where} ({row['id']})"
-    if row["category"] not in CATEGORIES:
-        raise FuzzError(f"{where}: unknown category {row['category']!r}; "
-                        f"known: {', '.join(CATEGORIES)}")  # fmt: skip
-    success = row["success"]
-    known = registry.names("detector")
-    if not isinstance(success, dict) or not success or set(success) - set(known):
-        raise FuzzError(f"{where}: 'success' must map one or more of "
-                        f"{', '.join(known)} to a value, got {success!r}")  # fmt: skip
-    if "marker" in success and not str(success["marker"]).strip():
-        raise FuzzError(f"{where}: empty marker")
+    validate(AttackRow, row, f"{where} ({row['id']})", FuzzError)
 
 
 def load_attacks(name: str = "adversarial/attacks.jsonl") -> list[dict[str, Any]]:

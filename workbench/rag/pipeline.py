@@ -10,11 +10,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from .. import config, tracking
 from ..data import DataError, read_jsonl
 from ..documents import Document, load_corpus
 from ..embeddings import embed
+from ..io import Schema, validate
 from ..llm import Request, generate_many
 from ..prompts import load_template
 from ..stats import bootstrap_ci, percentile
@@ -47,6 +49,17 @@ def locate_quote(doc: Document, quote: str, where: str) -> dict[str, Any]:
     raise DataError(f"{where}: quote not found in document {doc.id!r}: {quote[:80]!r}")
 
 
+class QARow(Schema):
+    """One question of the RAG gold set; `spans` are checked against the documents on load."""
+
+    id: str = Field(min_length=1)
+    question: str = Field(min_length=1)
+    reference: str
+    type: str = Field(min_length=1)
+    doc_ids: list[str] = []
+    spans: list[dict[str, Any] | list[Any]] = []
+
+
 def load_qa(path: str | None, docs: list[Document]) -> list[dict[str, Any]]:
     """The gold set; every span is checked against its document (errors name file and line).
 
@@ -57,6 +70,7 @@ def load_qa(path: str | None, docs: list[Document]) -> list[dict[str, Any]]:
     by_id = {d.id: d for d in docs}
 
     def check_spans(row: dict[str, Any], where: str) -> None:
+        validate(QARow, row, where)
         spans = []
         for span in row.get("spans", []):
             if isinstance(span, list | tuple) and len(span) == 2:
