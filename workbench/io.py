@@ -8,16 +8,17 @@ file at the right place instead of reading a traceback from deep inside a librar
 from __future__ import annotations
 
 import codecs
+import functools
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from .errors import DataError, WorkbenchError
 
 __all__ = ["DataError", "Schema", "pointer", "read_text", "validate"]
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 
 
 class Schema(BaseModel):
@@ -34,7 +35,8 @@ def describe(exc: ValidationError, missing: str = "missing field(s)") -> str:
     absent = [".".join(map(str, e["loc"])) for e in errors if e["type"] == "missing"]
     if absent:
         return f"{missing} {', '.join(absent)}"
-    extra = sorted(".".join(map(str, e["loc"])) for e in errors if e["type"] == "extra_forbidden")
+    unknown = ("extra_forbidden", "unexpected_keyword_argument")
+    extra = sorted(".".join(map(str, e["loc"])) for e in errors if e["type"] in unknown)
     if extra:
         return f"unknown field(s) {', '.join(extra)}"
     first = errors[0]
@@ -46,6 +48,11 @@ def describe(exc: ValidationError, missing: str = "missing field(s)") -> str:
     return text if not field or text.startswith(field) else f"{field}: {text}"
 
 
+@functools.cache
+def _adapter(schema: type) -> TypeAdapter:
+    return TypeAdapter(schema)
+
+
 def validate(
     schema: type[M],
     data: Any,
@@ -53,9 +60,10 @@ def validate(
     error: type[WorkbenchError] = DataError,
     missing: str = "missing field(s)",
 ) -> M:
-    """`data` parsed as `schema`; otherwise `error` with "`where`: field: problem"."""
+    """`data` parsed as `schema` (a pydantic model or a dataclass pydantic can check);
+    otherwise `error` with "`where`: field: problem"."""
     try:
-        return schema.model_validate(data)
+        return _adapter(schema).validate_python(data)
     except ValidationError as exc:
         raise error(f"{where}: {describe(exc, missing)}") from None
 

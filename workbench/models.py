@@ -19,15 +19,15 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlparse
 
 import yaml
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field
 
 from . import config, registry
 from .errors import CatalogError
-from .io import Schema, read_text, validate
+from .io import read_text, validate
 
 KINDS = ("chat", "completion", "embedding")
 
@@ -42,27 +42,56 @@ TRANSCRIPT_TEMPLATE = (
 )
 
 
+def _known_provider(value: str) -> str:
+    providers = tuple(registry.names("provider"))
+    if value not in providers:
+        raise ValueError(f"provider must be one of {providers}, got {value!r}")
+    return value
+
+
+def _known_kind(value: str) -> str:
+    if value not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {value!r}")
+    return value
+
+
+Name = Annotated[str, Field(min_length=1)]
+T = TypeVar("T")
+Strict = Annotated[T, Field(strict=True)]
+
+
 @dataclass(frozen=True)
 class ModelSpec:
-    """One catalog entry. Secrets appear only as environment variable *names*."""
+    """One catalog entry. Secrets appear only as environment variable *names*.
 
-    id: str
-    provider: str
-    kind: str
-    model: str
+    A plain frozen dataclass; the catalog's entries are checked by pydantic on load
+    (`__pydantic_config__`: unknown fields are errors; numbers and flags are not coerced from
+    text; a YAML list of stops becomes the tuple).
+    """
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    id: Name
+    provider: Annotated[Name, AfterValidator(_known_provider)]
+    kind: Annotated[Name, AfterValidator(_known_kind)]
+    model: Name
     description: str = ""
     base_url: str | None = None
     base_url_env: str | None = None
     api_key_env: str | None = None
-    api_key_optional: bool = False
+    api_key_optional: Strict[bool] = False
     licence: str = "unknown"
-    open_weights: bool = False
-    parameters: int | None = None
-    context_window: int | None = None
-    price_per_1m_input: float = 0.0
-    price_per_1m_output: float = 0.0
+    open_weights: Strict[bool] = False
+    parameters: Strict[int] | None = None
+    context_window: Strict[int] | None = None
+    price_per_1m_input: Strict[float] = 0.0
+    price_per_1m_output: Strict[float] = 0.0
     stop: tuple[str, ...] = ()
     source: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.provider == "openai" and not (self.base_url or self.base_url_env):
+            raise ValueError("an openai-provider model needs base_url or base_url_env")
 
     @property
     def is_local(self) -> bool:
@@ -91,61 +120,13 @@ def catalog_path() -> Path:
     return config.datasets_dir() / "models.yaml"
 
 
-class CatalogEntry(Schema):
-    """One entry of `datasets/models.yaml`, as written (checked, then made a `ModelSpec`)."""
-
-    id: str = Field(min_length=1)
-    provider: str = Field(min_length=1)
-    kind: str = Field(min_length=1)
-    model: str = Field(min_length=1)
-    description: str = ""
-    base_url: str | None = None
-    base_url_env: str | None = None
-    api_key_env: str | None = None
-    api_key_optional: bool = False
-    licence: str = "unknown"
-    open_weights: bool = False
-    parameters: int | None = None
-    context_window: int | None = None
-    price_per_1m_input: float = 0.0
-    price_per_1m_output: float = 0.0
-    stop: list[str] = []
-    source: dict[str, Any] = {}
-
-    @field_validator("provider")
-    @classmethod
-    def _known_provider(cls, value: str) -> str:
-        providers = tuple(registry.names("provider"))
-        if value not in providers:
-            raise ValueError(f"provider must be one of {providers}, got {value!r}")
-        return value
-
-    @field_validator("kind")
-    @classmethod
-    def _known_kind(cls, value: str) -> str:
-        if value not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {value!r}")
-        return value
-
-    @model_validator(mode="after")
-    def _reachable(self) -> CatalogEntry:
-        if self.provider == "openai" and not (self.base_url or self.base_url_env):
-            raise ValueError("an openai-provider model needs base_url or base_url_env")
-        return self
-
-    def spec(self) -> ModelSpec:
-        data = self.model_dump()
-        return ModelSpec(**{**data, "stop": tuple(data["stop"]), "source": dict(data["source"])})
-
-
 def _parse_entry(entry: Any, index: int, path: Path) -> ModelSpec:
     where = f"{path}: models[{index}]"
     if not isinstance(entry, dict):
         raise CatalogError(f"{where}: expected a mapping, got {type(entry).__name__}")
     if entry.get("id"):
         where = f"{path}: model '{entry['id']}'"
-    parsed = validate(CatalogEntry, entry, where, CatalogError, missing="missing required field(s)")
-    return parsed.spec()
+    return validate(ModelSpec, entry, where, CatalogError, missing="missing required field(s)")
 
 
 @functools.lru_cache(maxsize=8)
