@@ -51,7 +51,11 @@ def replay_command(attack_id: str, guards: str, run_dir: str | Path | None = Non
 def load_campaign(run_dir: str | Path) -> Campaign:
     """The campaign spec a fuzzing run saved."""
     runs.read_record(run_dir, what="05_adversarial_fuzzing")
-    spec = runs.read_json(run_dir, SPEC, hint=": was it made by the fuzzing notebook?")
+    hint = (
+        ": is it a run of 05_adversarial_fuzzing? A fuzzing run made before the campaign spec "
+        "was saved with it cannot be replayed; run the notebook again"
+    )
+    spec = runs.read_json(run_dir, SPEC, hint=hint)
     known = {f.name for f in dataclasses.fields(Campaign)}
     return Campaign(**{k: v for k, v in spec.items() if k in known})
 
