@@ -36,10 +36,14 @@ run: install
 	$(BIN)/workbench run-all
 
 # Everything: lint, the layers contract, then every tier (unit, integration, notebook, browser).
+# nbval executes every notebook with its defaults except 03: tests/test_cli.py already runs 03
+# with its defaults, twice (reproducibility), so a third identical execution checks nothing new.
+NBVAL_SKIP := --ignore=notebooks/03_synthetic_data.ipynb
+
 test: install
 	$(BIN)/ruff check workbench tests benchmarks
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest --nbval-lax tests notebooks; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
+	$(BIN)/pytest --nbval-lax $(NBVAL_SKIP) tests notebooks; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 
 # The unit tier only: in-process tests, no server, subprocess, kernel or notebook (< 2 min).
 test-fast: install
