@@ -8,6 +8,7 @@ both sides, so a difference in parallelism is not mistaken for a difference in c
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import statistics
@@ -41,11 +42,16 @@ def spread(values: list[float], digits: int = 4) -> dict[str, float]:
 
 
 def alternate(sides: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
-    """Wall seconds of each side per round; the order flips every round (A B, B A, ...)."""
+    """Wall seconds of each side per round; the order flips every round (A B, B A, ...).
+
+    Each side starts from a collected heap, so a full garbage collection of what the previous
+    side left behind is not charged to the next one (the collector stays on while timing).
+    """
     names = list(sides)
     times: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
         for name in names if r % 2 == 0 else names[::-1]:
+            gc.collect()
             started = time.perf_counter()
             sides[name]()
             times[name].append(time.perf_counter() - started)
