@@ -41,13 +41,13 @@ run: install
 NBVAL_SKIP := --ignore=notebooks/03_synthetic_data.ipynb
 
 test: install
-	$(BIN)/ruff check workbench tests benchmarks
+	$(BIN)/ruff check workbench tests benchmarks datasets
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest --nbval-lax $(NBVAL_SKIP) tests notebooks; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 
 # The unit tier only: in-process tests, no server, subprocess, kernel or notebook (< 2 min).
 test-fast: install
-	$(BIN)/ruff check workbench tests benchmarks
+	$(BIN)/ruff check workbench tests benchmarks datasets
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -m unit tests
 
@@ -61,13 +61,13 @@ bench: install
 	@for b in benchmarks/[a-z]*.py; do $(BIN)/python $$b || exit 1; done
 
 lint: install
-	$(BIN)/ruff check workbench tests benchmarks
+	$(BIN)/ruff check workbench tests benchmarks datasets
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/ruff format --check workbench tests benchmarks
+	$(BIN)/ruff format --check workbench tests benchmarks datasets
 
 format: install
-	$(BIN)/ruff format workbench tests benchmarks
-	$(BIN)/ruff check --fix workbench tests benchmarks
+	$(BIN)/ruff format workbench tests benchmarks datasets
+	$(BIN)/ruff check --fix workbench tests benchmarks datasets
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache

@@ -118,3 +118,26 @@ def test_promote_copies_a_succeeded_run_into_tasks(tmp_path, datasets_copy):
 def test_promote_refuses_failed_runs(tmp_path, datasets_copy):
     with pytest.raises(data.DataError, match="did not succeed"):
         data.promote(_run_folder(tmp_path, status="failed"), "x")
+
+
+@pytest.mark.unit
+def test_hr_intents_files_are_what_their_script_writes_and_share_no_row():
+    import importlib.util
+    import random
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "datasets"
+    spec = importlib.util.spec_from_file_location(
+        "make_hr_intents", root / "tuning" / "make_hr_intents.py"
+    )
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    rng = random.Random(make.SEED)
+    train = make.rows("train", make.TRAIN_PER_INTENT, rng)
+    held_out = make.rows("eval", make.EVAL_PER_INTENT, rng)
+    assert train == data.read_jsonl(root / "tuning" / "hr_intents_train.jsonl")
+    assert held_out == data.read_jsonl(root / "tasks" / "hr_intents.jsonl")
+    assert len(train) >= 200 and len(held_out) >= 60
+    assert not {r["input"] for r in train} & {r["input"] for r in held_out}
+    task = data.load_task("hr_intents", track=False)
+    assert set(task.labels) == {r["reference"] for r in train} == {r["reference"] for r in held_out}
