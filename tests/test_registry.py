@@ -36,7 +36,9 @@ def test_every_kind_lists_its_built_ins():
 
 @pytest.mark.unit
 def test_an_unknown_name_is_a_user_error_that_lists_the_known_ones():
-    with pytest.raises(UnknownName, match=r"parameter chunkers: unknown chunker 'paragraph'.*fixed"):
+    with pytest.raises(
+        UnknownName, match=r"parameter chunkers: unknown chunker 'paragraph'.*fixed"
+    ):
         registry.get("chunker", "paragraph", what="parameter chunkers")
     assert issubclass(UnknownName, WorkbenchError) and issubclass(UnknownName, KeyError)
     with pytest.raises(ValueError, match="unknown registry kind"):
@@ -149,9 +151,7 @@ def test_plug_ins_register_through_the_entry_point_group(tmp_path, monkeypatch, 
     dist = tmp_path / "wb_example_plugin-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: wb-example-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text(
-        "[workbench.plugins]\nexample = wb_example_plugin\n"
-    )
+    (dist / "entry_points.txt").write_text("[workbench.plugins]\nexample = wb_example_plugin\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(registry, "_plugins_loaded", False)
     assert registry.load_plugins() == ["example"]

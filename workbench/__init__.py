@@ -72,8 +72,9 @@ _MODULES = (
     "stats",
     "synth",
     "tracking",
+    "tune",
     "widgets",
-)  # fmt: skip  (one name per line would make the face longer than the package it describes)
+)
 
 __all__ = sorted([*_NAMES, *_MODULES])
 
