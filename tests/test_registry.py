@@ -134,6 +134,17 @@ def test_a_new_metric_is_selectable_by_name(clean_registry):
     assert metrics.description("starts_same").startswith("1 when")
 
 
+def _installed_plugin(folder, monkeypatch, dist_name: str, entry: str) -> None:
+    """A distribution on sys.path that declares `entry` in the `workbench.plugins` group, and a
+    registry that has not loaded plug-ins yet."""
+    dist = folder / f"{dist_name.replace('-', '_')}-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(f"[workbench.plugins]\n{entry}\n")
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setattr(registry, "_plugins_loaded", False)
+
+
 @pytest.mark.unit
 def test_plug_ins_register_through_the_entry_point_group(tmp_path, monkeypatch, clean_registry):
     package = tmp_path / "wb_example_plugin.py"
@@ -148,12 +159,7 @@ def test_plug_ins_register_through_the_entry_point_group(tmp_path, monkeypatch, 
             """
         )
     )
-    dist = tmp_path / "wb_example_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: wb-example-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[workbench.plugins]\nexample = wb_example_plugin\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(registry, "_plugins_loaded", False)
+    _installed_plugin(tmp_path, monkeypatch, "wb-example-plugin", "example = wb_example_plugin")
     assert registry.load_plugins() == ["example"]
     assert registry.get("mutator", "shout")("hi", None) == "HI"
     sys.modules.pop("wb_example_plugin", None)
@@ -161,12 +167,7 @@ def test_plug_ins_register_through_the_entry_point_group(tmp_path, monkeypatch, 
 
 @pytest.mark.unit
 def test_a_broken_plug_in_is_reported_and_skipped(tmp_path, monkeypatch, caplog):
-    dist = tmp_path / "wb_broken-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: wb-broken\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[workbench.plugins]\nbroken = wb_no_such_module\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(registry, "_plugins_loaded", False)
+    _installed_plugin(tmp_path, monkeypatch, "wb-broken", "broken = wb_no_such_module")
     assert registry.load_plugins() == []
     assert "broken" in caplog.text and "failed to load" in caplog.text
 

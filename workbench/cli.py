@@ -20,7 +20,6 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-
     path = reports.resolve_notebook(args.notebook)
     declared = reports.notebook_parameters(path)
     params: dict[str, Any] = {}
@@ -37,7 +36,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _say_failure(result: Any, indent: str = "") -> None:
     """A failed run's cause in one line on stderr, then its first failed calls."""
-
     if result.ok:
         return
     print(f"{indent}workbench: run failed: {reports.one_line(result.error)}", file=sys.stderr)
@@ -55,7 +53,6 @@ def _say_failure(result: Any, indent: str = "") -> None:
 
 
 def cmd_run_all(args: argparse.Namespace) -> int:
-
     notebooks = sorted(config.notebooks_dir().glob("*.ipynb"))
     if not notebooks:
         return _fail(f"no notebooks in {config.notebooks_dir()}")
@@ -75,14 +72,12 @@ def cmd_run_all(args: argparse.Namespace) -> int:
 
 
 def cmd_reports(args: argparse.Namespace) -> int:
-
-    reports.remove_partial_runs()
+    runs.remove_partial()
     print(reports.build_index())
     return 0
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-
     rows = models.catalog_rows()
     header = [
         "id",
@@ -114,7 +109,6 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_prompts(args: argparse.Namespace) -> int:
-
     usage = prompts.template_usage()
     rows = [["template", "version", "few-shot", "runs with this version", "other versions used"]]
     for name in prompts.list_templates():
@@ -142,7 +136,6 @@ def _print_table(rows: list[list[str]]) -> None:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-
     for path in data.promote(args.run_dir, args.name, force=args.force):
         print(path)
     return 0
@@ -169,7 +162,6 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-
     cmd, cwd, env = serving.command(args.model, args.port, args.device, args.log_level)
     print(
         f"serving {args.model} at http://127.0.0.1:{args.port}/v1 (model name: {args.model!r}); "

@@ -63,13 +63,17 @@ _LOCK = threading.RLock()
 _plugins_loaded = False
 
 
+def _check_kind(kind: str) -> None:
+    if kind not in _ENTRIES:
+        raise ValueError(f"unknown registry kind {kind!r}; kinds: {', '.join(KINDS)}")
+
+
 def register(kind: str, name: str, *, description: str = "", **info: Any) -> Callable:
     """Decorator: register the decorated object as `name` of `kind`; returns it unchanged.
 
     Registering a name again replaces the earlier entry (a plug-in may override a built-in).
     """
-    if kind not in _ENTRIES:
-        raise ValueError(f"unknown registry kind {kind!r}; kinds: {', '.join(KINDS)}")
+    _check_kind(kind)
 
     def decorate(obj: Any) -> Any:
         with _LOCK:
@@ -95,17 +99,19 @@ def mutator(name: str, **info: Any) -> Callable:
 
 
 def detector(name: str, **info: Any) -> Callable:
-    """Register a success detector `fn(output, context) -> Detection` for attack rows."""
+    """Register a success criterion of attack rows, `fn(output, Target) -> Detection`."""
     return register("detector", name, **info)
 
 
 def chunker(name: str, **info: Any) -> Callable:
-    """Register a chunker `fn(doc, size, overlap, counter) -> list[Chunk]`."""
+    """Register a chunker `fn(doc, size, overlap, model) -> list[Chunk]` (sizes in tokens of
+    embedding model `model`)."""
     return register("chunker", name, **info)
 
 
 def retriever(name: str, **info: Any) -> Callable:
-    """Register a retriever `fn(index, queries, k, **options) -> ranked (index, score) lists`."""
+    """Register a retriever `fn(index, queries, query_vectors, pool, **options)` returning
+    ranked (chunk index, score) lists per query."""
     return register("retriever", name, **info)
 
 
@@ -136,8 +142,9 @@ def load_plugins() -> list[str]:
 
 
 def _ensure(kind: str) -> None:
-    if kind not in _ENTRIES:
-        raise ValueError(f"unknown registry kind {kind!r}; kinds: {', '.join(KINDS)}")
+    """Import the built-ins of `kind` and the plug-ins, on the first lookup of `kind` only
+    (a lookup sits on hot paths such as every retrieval)."""
+    _check_kind(kind)
     if kind in _LOADED:
         return
     with _LOCK:
@@ -146,7 +153,7 @@ def _ensure(kind: str) -> None:
         _LOADED.add(kind)
         for module in _BUILTINS[kind]:
             importlib.import_module(module)
-    load_plugins()
+        load_plugins()
 
 
 def entry(kind: str, name: str, *, what: str = "") -> Entry:

@@ -159,11 +159,6 @@ def run_notebook(
 # --------------------------------------------------------------------------- index
 
 
-def list_runs(root: str | Path | None = None) -> list[dict[str, Any]]:
-    """Every complete run under `root`, newest first (see `runs.list_runs`)."""
-    return runs.list_runs(root)
-
-
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3g}"
@@ -217,8 +212,3 @@ def build_index(root: str | Path | None = None) -> Path:
     tmp.write_text(config.redact(page), encoding="utf-8")
     os.replace(tmp, index)
     return index
-
-
-def remove_partial_runs(root: str | Path | None = None, older_than_s: float = 3600) -> int:
-    """Delete staging folders left by runs that died (kill -9) more than an hour ago."""
-    return runs.remove_partial(root, older_than_s)

@@ -113,6 +113,11 @@ PARAPHRASE_USER = (
 MUTATORS = registry.view("mutator", lambda e: not e.info.get("model"))
 
 
+def _needs_model(name: str) -> bool:
+    """Whether mutator `name` rewrites with a model (registered with `model=True`)."""
+    return bool(registry.entry("mutator", name).info.get("model"))
+
+
 def known_mutators() -> list[str]:
     return registry.names("mutator")
 
@@ -125,7 +130,7 @@ def parse_chain(spec: str | Sequence[str]) -> tuple[str, ...]:
     unknown = [m for m in chain if m not in known]
     if unknown:
         raise MutatorError(
-            f"unknown mutator {unknown[0]!r}; choose from {', '.join(known_mutators())} "
+            f"unknown mutator {unknown[0]!r}; choose from {', '.join(known)} "
             "(join several with '+')"
         )
     return chain
@@ -191,7 +196,7 @@ def mutate_many(
     (seed, i, mutator); paraphrase steps at the same position are sent to the model as one batch."""
     texts = list(texts)
     chains = [parse_chain(c) for c in chains]
-    by_model = {n for c in chains for n in c if registry.entry("mutator", n).info.get("model")}
+    by_model = {n for c in chains for n in c if _needs_model(n)}
     if by_model and not paraphraser:
         raise MutatorError(
             f"the {', '.join(map(repr, sorted(by_model)))} mutator needs a paraphrase model "
@@ -235,7 +240,7 @@ def expand(
     return [
         Attack(f"{a['id']}/{chain_name(c)}", a["category"], text, a["id"], c, s,
                tuple(sorted(a.get("success", {}).items())), a.get("question", ""),
-               paraphraser if PARAPHRASE in c else "")
+               paraphraser if any(map(_needs_model, c)) else "")
         for (a, c), s, text in zip(pairs, seeds, texts, strict=True)
     ]  # fmt: skip
 

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from .. import config, runs
-from ..errors import FuzzError, RunError
+from ..errors import FuzzError
 from .campaign import Plant, build, load_attacks, run
 from .mutators import chain_name
 
@@ -68,10 +68,7 @@ def replay_run(run_dir: str | Path, attack_id: str, guards: str = "none") -> dic
     """
     folder = Path(run_dir)
     campaign = load_campaign(folder)
-    try:
-        results = runs.read_table(folder, RESULTS)
-    except RunError as exc:
-        raise FuzzError(str(exc)) from None
+    results = runs.read_table(folder, RESULTS)
     match = results[(results["attack_id"] == attack_id) & (results["guards"] == guards)]
     if match.empty:
         raise FuzzError(

@@ -34,6 +34,13 @@ def _new_provider(spec: ModelSpec) -> Provider:
     return found.obj(spec)
 
 
+def _store(cache: ResponseCache | None | bool) -> ResponseCache | None:
+    """True: the default cache; a ResponseCache: that one; anything else: no cache."""
+    if cache is True:
+        return default_cache()
+    return cache if isinstance(cache, ResponseCache) else None
+
+
 def _fingerprint(provider: Provider) -> str:
     return str(provider.identity().get("weights_sha256", ""))
 
@@ -63,7 +70,6 @@ def get_provider(model: str | ModelSpec | Provider) -> Provider:
 class _Stats:
     hits: int = 0
     misses: int = 0
-    errors: int = 0
 
 
 async def agenerate_many(
@@ -82,9 +88,7 @@ async def agenerate_many(
     """Async form of `generate_many`."""
     provider = get_provider(model)
     spec = provider.spec
-    store = (
-        default_cache() if cache is True else (cache if isinstance(cache, ResponseCache) else None)
-    )
+    store = _store(cache)
     identity = provider.identity()
     results: list[Response | None] = [None] * len(requests)
     keys = [
@@ -150,17 +154,14 @@ async def agenerate_many(
             except Exception as exc:  # an unexpected failure must not lose other results
                 message = config.redact(f"{spec.id}: {type(exc).__name__}: {exc}")
                 out = [Response(error=message) for _ in batch]
-        attempt_count = tries
         for i, resp in zip(unit, out, strict=True):
-            resp.attempts, resp.model, resp.metadata = attempt_count, spec.id, requests[i].metadata
+            resp.attempts, resp.model, resp.metadata = tries, spec.id, requests[i].metadata
             results[i] = resp
             if resp.ok:
                 stats.misses += 1
                 if store is not None:
                     record = {k: v for k, v in resp.to_dict().items() if k != "metadata"}
                     store.put(keys[i], {**identity, **requests[i].params()}, record)
-            else:
-                stats.errors += 1
             bar.update(1)
 
     try:
@@ -222,9 +223,7 @@ def label_logprobs(
             f"{provider.spec.id}: label scoring needs an in-process model; HTTP models "
             "answer with JSON output instead"
         )
-    store = (
-        default_cache() if cache is True else (cache if isinstance(cache, ResponseCache) else None)
-    )
+    store = _store(cache)
     identity = {**provider.identity(), "kind": "label_logprobs", "labels": labels}
     keys = [cache_key({**identity, "messages": conv}) for conv in conversations]
     results: list[dict[str, float] | None] = [
