@@ -190,3 +190,17 @@ def test_a_new_provider_is_selectable_from_the_catalog(clean_registry, datasets_
     add_catalog_entry(datasets_copy, id="canned-1", provider="canned", kind="chat", model="x")
     [resp] = generate_many("canned-1", [Req.from_prompt("hi")], progress=False, cache=False)
     assert resp.text == "ok" and get_provider("canned-1").supports("generate")
+
+
+@pytest.mark.unit
+def test_a_plug_in_model_mutator_records_its_model_and_replays(clean_registry):
+    from workbench import fuzz
+
+    @registry.mutator("echo_model", description="test double of a model rewrite", model=True)
+    def echo_model(texts, seeds, model):
+        return [f"{model} says: {t}" for t in texts]
+
+    seed = {"id": "a", "category": "jailbreak", "prompt": "hello", "success": {"marker": "X"}}
+    [attack] = fuzz.expand(seed, [("echo_model",)], seed=0, paraphraser="m1")
+    assert attack.text == "m1 says: hello" and attack.paraphraser == "m1"
+    assert fuzz.replay(attack, "hello") == attack.text
