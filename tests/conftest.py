@@ -14,9 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    """Fresh response cache and reports folder; no run directory inherited from outside."""
+    """Fresh response cache, reports and adapters folders; no run directory inherited from outside."""
     monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("WORKBENCH_REPORTS", str(tmp_path / "reports"))
+    monkeypatch.setenv("WORKBENCH_ADAPTERS_DIR", str(tmp_path / "adapters"))
     monkeypatch.delenv("WORKBENCH_RUN_DIR", raising=False)
     monkeypatch.delenv("WORKBENCH_HEADLESS", raising=False)
     from workbench import tracking

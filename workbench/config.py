@@ -69,6 +69,11 @@ def cache_dir() -> Path:
     return Path(os.environ.get("WORKBENCH_CACHE_DIR", PROJECT_ROOT / ".cache" / "workbench"))
 
 
+def adapters_dir() -> Path:
+    """Where trained adapters are published (content-addressed folders, git-ignored)."""
+    return Path(os.environ.get("WORKBENCH_ADAPTERS_DIR", PROJECT_ROOT / "adapters"))
+
+
 def model_store_dir() -> Path:
     """Where converted local models (safetensors folders) are kept across clones."""
     default = (

@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import codecs
 import functools
+import hashlib
+import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from . import config
 from .errors import DataError, WorkbenchError
 
-__all__ = ["DataError", "Schema", "pointer", "read_text", "validate"]
+__all__ = [
+    "DataError", "Schema", "file_sha256", "pointer", "read_text", "sha256_file", "validate",
+    "write_json_atomic",
+]  # fmt: skip
 
 M = TypeVar("M")
 
@@ -96,3 +104,55 @@ def pointer(line: str, column: int, width: int = 60) -> str:
     start = max(0, column - 1 - width // 2)
     excerpt = line[start : start + width].rstrip("\n")
     return f"\n    {excerpt}\n    {' ' * (column - 1 - start)}^"
+
+
+# --------------------------------------------------------------------------- files we write
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON (secrets redacted) so that readers never see a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(config.redact(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
+    # mkstemp creates the file private (0600); a run record is read by the index and by others
+    # who open the reports folder, like every other file of the run.
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def sha256_file(path: str | Path) -> str:
+    """sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=16)
+def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
+    # Weight files are hundreds of MB: remember their digest across processes, keyed on
+    # path, size and modification time, so a cached notebook run does not re-hash them.
+    index = config.model_store_dir() / "sha256-index.json"
+    key = f"{path}|{size}|{mtime_ns}"
+    try:
+        known = json.loads(index.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if key not in known:
+        known[key] = sha256_file(path)
+        try:
+            index.parent.mkdir(parents=True, exist_ok=True)
+            tmp = index.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(known, indent=0))
+            os.replace(tmp, index)
+        except OSError:
+            pass  # a read-only store only costs speed
+    return known[key]
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a large file, memoised on path, size and modification time."""
+    st = path.stat()
+    return _sha256_cached(str(path), st.st_size, st.st_mtime_ns)

@@ -8,7 +8,6 @@ folder under `config.model_store_dir()`; later loads take a couple of seconds.
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib
 import importlib.util
 import json
@@ -17,7 +16,7 @@ import shutil
 import socket
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlparse
@@ -25,9 +24,9 @@ from urllib.parse import urlparse
 import yaml
 from pydantic import AfterValidator, ConfigDict, Field
 
-from . import config, registry
+from . import adapters, config, registry
 from .errors import CatalogError
-from .io import read_text, validate
+from .io import file_sha256, read_text, validate
 
 KINDS = ("chat", "completion", "embedding")
 
@@ -88,6 +87,9 @@ class ModelSpec:
     price_per_1m_output: Strict[float] = 0.0
     stop: tuple[str, ...] = ()
     source: dict[str, Any] = field(default_factory=dict)
+    # Set only on `<base>+<adapter>` ids (see `get_model`), never in the catalog file.
+    adapter: str | None = None
+    adapter_sha256: str = ""
 
     def __post_init__(self) -> None:
         if self.provider == "openai" and not (self.base_url or self.base_url_env):
@@ -126,6 +128,15 @@ def _parse_entry(entry: Any, index: int, path: Path) -> ModelSpec:
         raise CatalogError(f"{where}: expected a mapping, got {type(entry).__name__}")
     if entry.get("id"):
         where = f"{path}: model '{entry['id']}'"
+    if (
+        "adapter" in entry
+        or "adapter_sha256" in entry
+        or adapters.SEPARATOR in str(entry.get("id"))
+    ):
+        raise CatalogError(
+            f"{where}: adapters are not catalog entries; name one as <base>+<adapter> "
+            f"(published adapters are listed by `workbench models`)"
+        )
     return validate(ModelSpec, entry, where, CatalogError, missing="missing required field(s)")
 
 
@@ -158,15 +169,49 @@ def load_catalog(path: str | Path | None = None) -> dict[str, ModelSpec]:
 
 
 def get_model(model_id: str | ModelSpec) -> ModelSpec:
-    """Look a model up by id; an unknown id lists the known ones."""
+    """Look a model up by id; an unknown id lists the known ones.
+
+    `<base>+<adapter>` names a published adapter on its catalog base model.
+    """
     if isinstance(model_id, ModelSpec):
         return model_id
+    base_id, adapter = adapters.split_id(model_id)
+    if adapter is not None:
+        return _with_adapter(get_model(base_id), adapter)
     catalog = load_catalog()
     if model_id not in catalog:
         raise CatalogError(
             f"unknown model id {model_id!r} (not in {catalog_path()}); known: {', '.join(catalog)}"
         )
     return catalog[model_id]
+
+
+def _with_adapter(base: ModelSpec, name: str) -> ModelSpec:
+    if base.provider != "transformers":
+        raise CatalogError(
+            f"model {base.id!r} ({base.provider}) cannot take an adapter: only local "
+            "transformers models are fine-tuned and loaded here"
+        )
+    found = adapters.load(name)
+    if found.base_model != base.id:
+        raise CatalogError(
+            f"adapter {name!r} was trained on {found.base_model!r}, not {base.id!r}; "
+            f"use {found.model_id!r}"
+        )
+    return replace(
+        base,
+        id=found.model_id,
+        description=f"{base.description} With LoRA adapter {name} "
+        f"(trained on {found.meta.get('task', '?')}).",
+        adapter=name,
+        adapter_sha256=found.sha256,
+    )
+
+
+def model_ids() -> list[str]:
+    """Every id a notebook may name: the catalog's and `<base>+<adapter>` for each adapter."""
+    catalog = load_catalog()
+    return [*catalog, *(a.model_id for a in adapters.list_adapters() if a.base_model in catalog)]
 
 
 def _package_dir(package: str) -> Path | None:
@@ -214,9 +259,9 @@ def availability(spec: ModelSpec) -> tuple[bool, str]:
 
 
 def catalog_rows() -> list[dict[str, Any]]:
-    """The catalog with availability, one dict per model (for tables and the CLI)."""
+    """The catalog and the published adapters with availability, one dict per model."""
     rows = []
-    for spec in load_catalog().values():
+    for spec in map(get_model, model_ids()):
         ok, why = availability(spec)
         rows.append(
             {
@@ -241,42 +286,6 @@ def human_size(parameters: int | None) -> str:
     if not parameters:
         return "unknown"
     return f"{parameters / 1e9:.1f}B" if parameters >= 1e9 else f"{parameters / 1e6:.0f}M"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-@functools.lru_cache(maxsize=16)
-def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
-    # Weight files are hundreds of MB: remember their digest across processes, keyed on
-    # path, size and modification time, so a cached notebook run does not re-hash them.
-    index = config.model_store_dir() / "sha256-index.json"
-    key = f"{path}|{size}|{mtime_ns}"
-    try:
-        known = json.loads(index.read_text())
-    except (OSError, ValueError):
-        known = {}
-    if key not in known:
-        known[key] = _sha256(Path(path))
-        try:
-            index.parent.mkdir(parents=True, exist_ok=True)
-            tmp = index.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(known, indent=0))
-            os.replace(tmp, index)
-        except OSError:
-            pass  # a read-only store only costs speed
-    return known[key]
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file (memoised on path, size and mtime)."""
-    st = path.stat()
-    return _sha256_cached(str(path), st.st_size, st.st_mtime_ns)
 
 
 def source_file(spec: ModelSpec) -> Path:
@@ -321,6 +330,17 @@ def local_model_dir(spec: ModelSpec | str) -> Path:
         raise CatalogError(f"model {spec.id!r} is not a local transformers model")
     gguf = source_file(spec)
     fingerprint = weights_fingerprint(spec)
+    if spec.adapter:
+        found = adapters.load(spec.adapter)
+        if found.meta.get("base_weights_sha256") != fingerprint:
+            raise CatalogError(
+                f"adapter {spec.adapter!r} was trained on weights sha256 "
+                f"{found.meta.get('base_weights_sha256')}, but {found.base_model!r} now has "
+                f"{fingerprint}: retrain it on the current base"
+            )
+        base = local_model_dir(adapters.split_id(spec.id)[0])
+        # Derived from the project's adapters, so kept with the project's cache (not across clones).
+        return adapters.merged_folder(found, base, config.cache_dir() / "merged")
     target = config.model_store_dir() / f"{spec.id}-{fingerprint[:12]}"
     if (target / "workbench.json").exists():
         return target

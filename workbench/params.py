@@ -13,7 +13,7 @@ from typing import Any
 from . import config
 from .data import list_tasks
 from .errors import NotebookNotFound, ParameterError
-from .models import load_catalog
+from .models import model_ids
 
 
 def resolve_notebook(name: str | Path) -> Path:
@@ -110,7 +110,7 @@ def _names(value: Any) -> list[str] | None:
 
 def _reference_kinds() -> dict[str, tuple[str, list[str]]]:
     """What a parameter can refer to: kind -> (what the error calls it, the known names)."""
-    return {"model": ("model id", list(load_catalog())), "task": ("task", list_tasks())}
+    return {"model": ("model id", model_ids()), "task": ("task", list_tasks())}
 
 
 def _check_references(name: str, value: Any, default: Any, notebook: str) -> None:

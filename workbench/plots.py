@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 
 def _annotated(
@@ -174,4 +175,26 @@ def rate_bars(table: pd.DataFrame, label: str, rate: str, xlabel: str, ax=None):
     ax.set_xlabel(xlabel)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def loss_curves(history: list[dict], title: str = "", ax=None):
+    """Train loss per step and eval loss at each evaluation, on one axis."""
+    data = pd.DataFrame(history)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.2))
+    for column, style, label in (
+        ("train_loss", "-", "train loss"),
+        ("eval_loss", "o-", "eval loss"),
+    ):
+        if column in data:
+            points = data[["step", column]].dropna()
+            ax.plot(points["step"], points[column], style, label=label, ms=4)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("optimiser step")
+    ax.set_ylabel("loss (mean token cross-entropy)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title, fontsize=10)
+    ax.legend()
+    ax.grid(alpha=0.3)
     return ax

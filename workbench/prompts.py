@@ -19,7 +19,7 @@ import jinja2.meta
 from pydantic import Field
 
 from . import config, runs, tracking
-from .data import DataError, read_jsonl, read_yaml_mapping
+from .data import DataError, Task, read_jsonl, read_yaml_mapping
 from .embeddings import embed
 from .errors import PromptError
 from .io import Schema, validate
@@ -289,3 +289,15 @@ def template_usage(reports_root: Path | None = None) -> dict[str, dict[str, list
         for name, version in (run.get("prompts") or {}).items():
             usage.setdefault(name, {}).setdefault(version, []).append(run["run_id"])
     return usage
+
+
+def from_task(task: Task) -> PromptTemplate:
+    """The task's own prompt as a template: its instruction as the system message and its input
+    template as the user turn, exactly what `discovery` sends and what a tuned model learnt."""
+    return PromptTemplate(
+        name=f"{task.name}-task-prompt",
+        system=task.instruction,
+        user=task.input_template.replace("{input}", "{{ input }}"),
+        variables=("input",),
+        description=f"The instruction and input template of task {task.name!r}, zero-shot.",
+    )

@@ -141,6 +141,12 @@ def current_folder() -> Path | None:
     return tracking.current().folder
 
 
+def current_run_id() -> str | None:
+    """The id of the run being recorded (None in an interactive session)."""
+    folder = current_folder()
+    return published(folder).name if folder else None
+
+
 def artifact_dir(name: str, folder: str | Path | None = None) -> Path:
     """Folder artifact `name` of run `folder` (default: the current run; an interactive session
     writes under the cache folder instead, so nothing lands in `reports/`)."""

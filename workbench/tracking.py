@@ -8,19 +8,20 @@ interactive session the record just lives in memory (`workbench.current_run()`).
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import os
 import platform
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from . import config
 from .errors import WorkbenchError
+from .io import sha256_file, write_json_atomic
+
+__all__ = ["RunTracker", "current", "sha256_file", "write_json_atomic"]
 
 TRACKING_FILE = "tracking.json"
 # run.json lists failed calls one by one up to this many (the count is always complete).
@@ -45,26 +46,6 @@ def _empty() -> dict[str, Any]:
             "cost_usd": 0.0,
         },
     }
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that readers never see a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(config.redact(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
-    # mkstemp creates the file private (0600); a run record is read by the index and by others
-    # who open the reports folder, like every other file of the run.
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
-def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class RunTracker:
@@ -129,6 +110,11 @@ class RunTracker:
         self.data["max_error_rate"] = float(max_error_rate)
         self._flush()
 
+    def log_section(self, name: str, value: Any) -> None:
+        """A named block of the run record (e.g. `adapter`, `training`), replaced as a whole."""
+        self.data[name] = value
+        self._flush()
+
     def log_metrics(self, metrics: dict[str, Any]) -> None:
         self.data["metrics"].update(metrics)
         self._flush()
@@ -168,6 +154,10 @@ class RunTracker:
                 "model": spec.model,
                 "weights_sha256": fingerprint,
             }
+            if getattr(spec, "adapter", None):
+                self.data["models"][spec.id].update(
+                    adapter=spec.adapter, adapter_sha256=spec.adapter_sha256
+                )
 
     def record_retry(self, model_id: str, reason: str) -> None:
         """Count one retried model call and its reason (`retries` in the run record)."""

@@ -56,7 +56,10 @@ class TransformersProvider(Provider):
         self.fingerprint = weights_fingerprint(spec)
 
     def identity(self) -> dict[str, Any]:
-        return {**super().identity(), "weights_sha256": self.fingerprint}
+        identity = {**super().identity(), "weights_sha256": self.fingerprint}
+        if self.spec.adapter:  # a tuned model answers differently: its own cache entries
+            identity["adapter_sha256"] = self.spec.adapter_sha256
+        return identity
 
     def load(self):
         """Load tokenizer and model once (converting the GGUF on first use)."""

@@ -8,6 +8,7 @@ completion, carries the loss.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 from .. import config, tracking
 from ..data import DataError, Task, read_jsonl
 from ..embeddings import embed
+from ..errors import ParameterError
 
 # Cosine similarity (all-MiniLM-L6-v2) at or above which a held-out input counts as a near copy
 # of a training input: stricter than the synthetic-data filters' near-duplicate bar (0.92-0.95).
@@ -105,3 +107,46 @@ def leakage(
         elif sims[i, j] >= threshold:
             report.leaks.append(Leak(str(row["id"]), str(train[j]["id"]), float(sims[i, j]), False))
     return report
+
+
+def split(
+    rows: list[dict[str, Any]], n_train: int, n_validation: int, seed: int = 0
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Seeded training and validation rows from one training file (validation feeds the eval
+    loss and early stopping, so the held-out task rows never steer training).
+
+    `n_train` 0 takes every row the validation leaves.
+    """
+    if n_validation < 1:
+        raise ParameterError(f"parameter 'n_validation' must be at least 1, got {n_validation}")
+    if n_validation >= len(rows):
+        raise ParameterError(
+            f"parameter 'n_validation' ({n_validation}) leaves no training rows of {len(rows)}"
+        )
+    order = random.Random(seed).sample(rows, len(rows))
+    validation, rest = order[:n_validation], order[n_validation:]
+    if n_train < 0 or n_train > len(rest):
+        raise ParameterError(
+            f"parameter 'n_train' must be between 0 (all) and {len(rest)}, got {n_train}"
+        )
+    return (rest[:n_train] if n_train else rest), validation
+
+
+def check_lengths(
+    tokenizer, conversations: list[dict[str, Any]], ids: list[str], max_length: int
+) -> int:
+    """The longest prompt + completion in tokens; an error naming the row when it exceeds
+    `max_length` (the trainer would cut the completion off and learn nothing from that row)."""
+    texts = [
+        tokenizer.apply_chat_template(c["prompt"] + c["completion"], tokenize=False)
+        for c in conversations
+    ]
+    lengths = [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
+    longest = max(range(len(lengths)), key=lengths.__getitem__)
+    if lengths[longest] > max_length:
+        raise ParameterError(
+            f"parameter 'max_length' ({max_length}) is shorter than training row "
+            f"{ids[longest]!r} ({lengths[longest]} tokens with the chat template); raise it to "
+            f"at least {lengths[longest]}"
+        )
+    return lengths[longest]
