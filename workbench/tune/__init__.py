@@ -4,6 +4,7 @@ can name as `<base>+<adapter>`, and compared with prompting on the same held-out
 
 - `data`: training rows in the evaluation's own form, the train/validation split, the leakage
   and sequence-length checks.
+- `settings`: the typed hyperparameters and which models can be trained here.
 - `train`: the shared training loop (settings, progress, checkpoints and resume, figures).
 - `supervised`: `prepare` checks a task set-up before training; `fine_tune` trains on it.
 - `domain`: continued causal-LM training on documents, held-out perplexity before and after.
@@ -29,8 +30,9 @@ from .compare import (
 from .data import Leak, LeakageReport, examples, leakage, load_training_rows, split
 from .domain import Adaptation, adapt, perplexity
 from .record import record
+from .settings import TrainSettings, settings, trainable
 from .supervised import Prepared, fine_tune, prepare
-from .train import Training, TrainSettings, settings, trainable
+from .train import Training
 
 __all__ = [
     "ARMS",

@@ -10,7 +10,8 @@ from typing import Any
 from .. import adapters, config
 from ..io import sha256_file
 from ..models import get_model, weights_fingerprint
-from .train import Training, TrainSettings
+from .settings import TrainSettings
+from .train import Training
 
 
 def _lines(mapping: dict[str, Any]) -> str:

@@ -19,7 +19,8 @@ from ..cache import cache_key
 from ..documents import load_corpus
 from ..errors import DataError, ParameterError
 from ..models import local_model_dir
-from .train import Training, TrainSettings, run, trainable
+from .settings import TrainSettings, trainable
+from .train import Training, run
 
 
 @dataclass

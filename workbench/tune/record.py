@@ -8,8 +8,9 @@ from typing import Any
 from .. import adapters, runs, tracking
 from .card import record_evaluation
 from .domain import Adaptation
+from .settings import TrainSettings
 from .supervised import Prepared
-from .train import Training, TrainSettings
+from .train import Training
 
 
 def record(

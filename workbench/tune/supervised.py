@@ -10,7 +10,8 @@ from typing import Any
 from ..data import DataError, Task, fingerprint_rows, load_task
 from ..models import local_model_dir
 from .data import LeakageReport, check_lengths, examples, leakage, load_training_rows, split
-from .train import Training, TrainSettings, run, trainable
+from .settings import TrainSettings, trainable
+from .train import Training, run
 
 # Below this many training rows a LoRA run learns the rows, not the task.
 MIN_TRAINING_ROWS = 20
