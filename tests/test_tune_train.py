@@ -12,8 +12,9 @@ import sys
 import time
 
 import pytest
+from conftest import add_catalog_entry, fake_model_entry, free_port
 
-from workbench import config, tune
+from workbench import config, serving, tune
 from workbench.llm import Request, generate_many
 from workbench.models import get_model, model_ids
 
@@ -139,3 +140,30 @@ def test_a_killed_training_resumes_from_its_last_checkpoint(tmp_path):
     assert steps == "6" and int(resumed) >= 2
     record = json.loads(next(tune_dir.glob("*/training.json")).read_text())
     assert record["resumed_from_step"] == int(resumed)
+
+
+@pytest.mark.integration
+def test_workbench_serve_serves_a_tuned_model(datasets_copy):
+    prepared = _prepared()
+    cfg = _cfg(max_steps=1)
+    adapter = tune.publish(
+        tune.fine_tune(prepared, cfg, progress=False), "hr_intents", cfg, prepared.fingerprints()
+    )
+    port = free_port()
+    server = serving.start(adapter.model_id, port, device="cpu")
+    try:
+        entry = fake_model_entry("served-tuned", f"http://127.0.0.1:{port}/v1")
+        entry.update(model=adapter.model_id, price_per_1m_input=0.0, price_per_1m_output=0.0)
+        add_catalog_entry(datasets_copy, **entry)
+        serving.wait_ready(port, server, timeout=120)
+        request = [
+            Request.from_prompt(
+                "Request: my laptop password expired",
+                max_tokens=5,
+                system=prepared.task.instruction,
+            )
+        ]
+        [served] = generate_many("served-tuned", request, progress=False, timeout=60)
+        assert served.ok and served.text, served.error
+    finally:
+        serving.stop(server)

@@ -49,7 +49,9 @@ def record(
             "held_out_documents": adaptation.corpus.eval_docs,
         }
     run.log_section("training", figures)
-    run.log_metrics({**{k: round(v, 4) for k, v in metrics.items()}, "recommendation": verdict})
+    # Four significant digits: a p-value of 7e-12 must not read 0.
+    shown = {k: float(f"{v:.4g}") if isinstance(v, float) else v for k, v in metrics.items()}
+    run.log_metrics({**shown, "recommendation": verdict})
     if adaptation is not None:
         run.log_metrics(
             {

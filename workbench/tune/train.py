@@ -43,6 +43,7 @@ class Training:
     peak_memory_mb: float
     threads: int
     device: str
+    precision: str = "fp32"  # "bf16" when mixed precision ran (it changes the adapter's bytes)
     resumed_from_step: int | None = None
     stopped_early: bool = False
     reused: bool = False
@@ -74,6 +75,7 @@ class Training:
             "peak_memory_mb": round(self.peak_memory_mb, 1),
             "threads": self.threads,
             "device": self.device,
+            "precision": self.precision,
             "resumed_from_step": self.resumed_from_step,
             "stopped_early": self.stopped_early,
             "reused": self.reused,
@@ -93,7 +95,8 @@ class Training:
         stop = ", stopped early on eval loss" if self.stopped_early else ""
         return (
             f"{self.kind}: {f['steps']} steps, {f['tokens']:,} tokens in {f['seconds']} s "
-            f"({f['tokens_per_s']} tokens/s on {self.threads} thread(s), {self.device}), peak "
+            f"({f['tokens_per_s']} tokens/s on {self.threads} thread(s), {self.device}, "
+            f"{self.precision}), peak "
             f"resident memory {f['peak_memory_mb']:.0f} MB; {how}{stop}."
         )
 
@@ -302,6 +305,7 @@ def _train(spec, train_rows, eval_rows, cfg, kind, key, out: Path, progress) -> 
         ),
         threads=threads,
         device=device,
+        precision="bf16" if trainer.args.bf16 else "fp32",
         resumed_from_step=int(last.rsplit("-", 1)[-1]) if last else None,
         stopped_early=early and state.global_step < total,
     )
