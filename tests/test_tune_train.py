@@ -15,6 +15,7 @@ import pytest
 from conftest import add_catalog_entry, fake_model_entry, free_port
 
 from workbench import config, serving, tune
+from workbench.errors import ParameterError
 from workbench.llm import Request, generate_many
 from workbench.models import get_model, model_ids
 
@@ -167,3 +168,33 @@ def test_workbench_serve_serves_a_tuned_model(datasets_copy):
         assert served.ok and served.text, served.error
     finally:
         serving.stop(server)
+
+
+@pytest.mark.integration
+def test_an_unknown_target_module_names_the_parameter_and_the_modules(tmp_path):
+    prepared = _prepared()
+    rows = tune.examples(prepared.task, prepared.train[:2])
+    with pytest.raises(
+        ParameterError,
+        match=r"'target_modules': 'qproj' is not a linear module of 'smollm2-135m-instruct'; its linear modules are .*q_proj",
+    ):
+        tune.train.build_trainer(
+            tune.trainable(BASE),
+            rows,
+            rows,
+            _cfg(target_modules=["qproj"]),
+            "sft",
+            tmp_path / "out",
+        )
+
+
+@pytest.mark.integration
+def test_early_stopping_stops_when_the_eval_loss_stops_improving():
+    # A learning rate far too high makes the eval loss climb after the first steps.
+    prepared = _prepared()
+    cfg = _cfg(max_steps=8, learning_rate=0.5, early_stopping_patience=1)
+    training = tune.fine_tune(prepared, cfg, progress=False)
+    evals = [h["eval_loss"] for h in training.history if "eval_loss" in h]
+    assert training.stopped_early and training.steps < 8
+    assert min(evals) < evals[-1]  # it stopped because the last evaluation was worse
+    assert "stopped early on eval loss" in training.summary()

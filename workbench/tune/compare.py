@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..data import Task, load_task
+from ..errors import ParameterError
 from ..experiment import compare_to_baseline, flipped_cases, run_grid, variant_summary
 from ..prompts import from_task, load_template
 
@@ -25,6 +26,8 @@ def select_prompt(
     task: Task, templates: list[str], model: str, validation: list[dict[str, Any]], seed: int = 0
 ) -> tuple[str, pd.DataFrame]:
     """The few-shot template that scores best on the validation rows (ties: the first listed)."""
+    if not templates:
+        raise ParameterError("parameter 'prompt_templates' names no template to compare")
     variants = {name: load_template(name) for name in templates}
     df = run_grid(replace(task, cases=validation), variants, [model], n_cases=0, seed=seed)
     summary = variant_summary(df, [task.primary_metric], seed=seed)
@@ -193,10 +196,10 @@ def headline(summary: pd.DataFrame, comparison: pd.DataFrame, metric: str) -> di
         "prompted_score": float(score[PROMPTED]),
         "tuned_score": float(score[TUNED]),
         "tuned_minus_base": float(tb["diff"]),
+        "tuned_minus_prompted": float(tp["diff"]),
         "tuned_minus_base_ci_low": float(tb["diff_ci_low"]),
         "tuned_minus_base_ci_high": float(tb["diff_ci_high"]),
         "tuned_minus_base_p_value": float(tb["p_value"]),
-        "tuned_minus_prompted": float(tp["diff"]),
         "tuned_minus_prompted_p_value": float(tp["p_value"]),
         "held_out_cases": int(tb["n_pairs"]),
     }

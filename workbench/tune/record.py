@@ -51,7 +51,8 @@ def record(
     run.log_section("training", figures)
     # Four significant digits: a p-value of 7e-12 must not read 0.
     shown = {k: float(f"{v:.4g}") if isinstance(v, float) else v for k, v in metrics.items()}
-    run.log_metrics({**shown, "recommendation": verdict})
+    # The verdict first: the index shows a run's first metrics.
+    run.log_metrics({"recommendation": verdict, **shown})
     if adaptation is not None:
         run.log_metrics(
             {

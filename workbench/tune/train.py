@@ -20,6 +20,7 @@ from typing import Any
 
 from .. import config, cpu
 from ..cache import cache_key
+from ..errors import ParameterError
 from ..io import write_json_atomic
 from ..models import ModelSpec, local_model_dir, weights_fingerprint
 from ..progress import StepProgress
@@ -212,6 +213,7 @@ def build_trainer(
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    _check_modules(model, spec.id, cfg.target_modules)
     early = cfg.early_stopping_patience > 0
     args = SFTConfig(
         output_dir=str(out),
@@ -266,6 +268,20 @@ def build_trainer(
         )
     trainer.remove_callback(PrinterCallback)  # it prints every log dict to stdout
     return trainer, threads, "cuda" if cuda else "cpu"
+
+
+def _check_modules(model, model_id: str, wanted: list[str]) -> None:
+    import torch
+
+    linear = sorted(
+        {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    )
+    unknown = [w for w in wanted if w not in linear]
+    if unknown:
+        raise ParameterError(
+            f"parameter 'target_modules': {', '.join(map(repr, unknown))} is not a linear module "
+            f"of {model_id!r}; its linear modules are {', '.join(linear)}"
+        )
 
 
 def _train(spec, train_rows, eval_rows, cfg, kind, key, out: Path, progress) -> Training:
