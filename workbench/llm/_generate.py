@@ -8,6 +8,7 @@ or until the user interrupts it, on the cores other processes leave free (`cpu.f
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import os
 import threading
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import config, registry, tracking
+from .. import config, registry, trace, tracking
 from ..cache import ResponseCache, cache_key, default_cache
 from ..errors import ProviderError
 from ..models import ModelSpec, get_model
@@ -106,6 +107,7 @@ async def agenerate_many(
         if hit is not None:
             results[i] = Response(**{**hit, "cached": True, "metadata": requests[i].metadata})
             stats.hits += 1
+            _span(spec, requests[i], results[i])
         else:
             todo.append(i)
     bar.update(stats.hits)
@@ -157,6 +159,7 @@ async def agenerate_many(
         for i, resp in zip(unit, out, strict=True):
             resp.attempts, resp.model, resp.metadata = tries, spec.id, requests[i].metadata
             results[i] = resp
+            _span(spec, requests[i], resp)
             if resp.ok:
                 stats.misses += 1
                 if store is not None:
@@ -175,6 +178,32 @@ async def agenerate_many(
     return results  # type: ignore[return-value]
 
 
+def _span(spec: ModelSpec, request: Request, resp: Response) -> None:
+    """A `chat` span (OpenTelemetry GenAI conventions) for one answered request, when tracing."""
+    if not trace.enabled():
+        return
+    trace.record(
+        f"chat {spec.model}",
+        0.0 if resp.cached else resp.latency_s,
+        error=resp.error,
+        gen_ai__operation__name="chat",
+        gen_ai__provider__name=spec.provider,
+        gen_ai__request__model=spec.model,
+        gen_ai__request__max_tokens=request.max_tokens,
+        gen_ai__request__temperature=request.temperature,
+        gen_ai__request__seed=request.seed,
+        gen_ai__response__finish_reasons=[resp.finish_reason] if resp.finish_reason else None,
+        gen_ai__usage__input_tokens=resp.prompt_tokens,
+        gen_ai__usage__output_tokens=resp.completion_tokens,
+        gen_ai__input__messages=request.messages,
+        gen_ai__output__messages=[{"role": "assistant", "content": resp.text}],
+        workbench__model_id=spec.id,
+        workbench__cached=resp.cached,
+        workbench__cost_usd=resp.cost_usd,
+        workbench__ttft_s=resp.ttft_s,
+    )
+
+
 def _run_coroutine(coro):
     """Run `coro` to completion, also from inside Jupyter's already-running event loop."""
     try:
@@ -189,7 +218,8 @@ def _run_coroutine(coro):
         except BaseException as exc:  # re-raised in the caller's thread
             box["error"] = exc
 
-    thread = threading.Thread(target=target)
+    # The caller's context (the current trace span among it) goes with the work.
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(target,))
     thread.start()
     thread.join()
     if "error" in box:

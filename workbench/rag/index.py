@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import registry
+from .. import registry, trace
 from ..embeddings import embed
 from .chunking import Chunk
 
@@ -97,7 +97,22 @@ class Index:
             if mmr_lambda is not None:
                 r = mmr(qv[i], self.vectors, r, k, mmr_lambda)
             results.append([Hit(self.chunks[j], s, n + 1) for n, (j, s) in enumerate(r[:k])])
-        self.timings.append((time.perf_counter() - started) / max(1, len(queries)))
+        per_query = (time.perf_counter() - started) / max(1, len(queries))
+        self.timings.append(per_query)
+        if trace.enabled():
+            for query, hits in zip(queries, results, strict=True):
+                trace.record(
+                    f"retrieval {retriever}",
+                    per_query,
+                    kind="internal",
+                    gen_ai__operation__name="retrieval",
+                    gen_ai__retrieval__top_k=k,
+                    gen_ai__retrieval__query__text=query,
+                    gen_ai__retrieval__documents=[
+                        {"id": h.chunk.id, "score": round(float(h.score), 6)} for h in hits
+                    ],
+                    workbench__retriever=retriever,
+                )
         return results
 
 

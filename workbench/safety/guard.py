@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 
-from .. import tracking
+from .. import trace, tracking
 from ..llm import Request, Response, generate_many
 from . import pii
 from .detectors import base64_payloads, canary_leak, secret_leak
@@ -162,6 +162,15 @@ def guarded_generate(
         verdicts[i] = (blocked, reasons)
     for i, (blocked, reasons) in enumerate(verdicts):
         responses[i].metadata["guard"] = {"blocked": blocked, "reasons": list(reasons)}
+        trace.record(
+            "guard",
+            0.0,
+            kind="internal",
+            workbench__guard__input=input_guard,
+            workbench__guard__output=output_guard,
+            workbench__guard__blocked=blocked or "none",
+            workbench__guard__reasons=list(reasons),
+        )
     tracking.current().record_guards(
         checked=len(requests),
         blocked_input=sum(b == "input" for b, _ in verdicts),
