@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench.monitor import compare, stats, text
+from workbench.monitor import compare, stats, text, traffic
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -100,3 +100,57 @@ def test_a_window_of_another_language_and_topic_drifts_and_a_resample_does_not()
     )
     assert len(shifted.uncovered) > len(stable.uncovered)
     assert shifted.verdict().startswith("drift: ")
+
+
+@pytest.mark.unit
+def test_request_logs_are_checked_line_by_line(tmp_path):
+    from workbench.data import DataError
+    from workbench.errors import ParameterError
+
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"input": "a", "timestamp": "2026-11-02T08:00:00Z"}\n{oops\n')
+    with pytest.raises(DataError, match=r"log.jsonl:2: not valid JSON"):
+        traffic.read_log(log)
+    log.write_text('{"input": "a"}\n{"text": "b"}\n')
+    with pytest.raises(DataError, match=r"log.jsonl:2: missing field 'input'"):
+        traffic.read_log(log)
+    log.write_text('{"input": "a", "timestamp": "yesterday"}\n')
+    with pytest.raises(DataError, match=r"log.jsonl:1: timestamp 'yesterday' is not ISO 8601"):
+        traffic.read_log(log)
+    with pytest.raises(ParameterError, match="window '1 day'"):
+        traffic.parse_window("1 day")
+    log.write_text('{"input": "a", "timestamp": "2026-11-02T08:00:00Z"}\n'
+                   '{"input": "b", "timestamp": "2026-11-04T09:00:00Z"}\n')  # fmt: skip
+    sizes = [len(w) for _, w in traffic.windows(traffic.read_log(log), "1d")]
+    assert sizes == [1, 0, 1]  # the empty day is kept, not skipped
+
+
+@pytest.mark.unit
+def test_the_shipped_log_is_what_its_script_writes():
+    import importlib.util
+    import json
+
+    from workbench import config
+
+    path = config.datasets_dir() / "traffic" / "make_traffic.py"
+    spec = importlib.util.spec_from_file_location("make_traffic", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    shipped = (path.parent / "hr_assistant_log.jsonl").read_text(encoding="utf-8")
+    assert shipped == "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in module.rows())
+    days = traffic.windows(traffic.read_log(path.parent / "hr_assistant_log.jsonl"), "1d")
+    assert len(days) == 6 and all(len(w) >= 100 for _, w in days)
+
+
+@pytest.mark.integration
+def test_every_documented_shift_of_the_shipped_log_is_detected_and_the_clean_day_is_not():
+    from workbench import config
+
+    days = traffic.windows(
+        traffic.read_log(config.datasets_dir() / "traffic" / "hr_assistant_log.jsonl"), "1d"
+    )
+    reference = [r["input"] for r in days[0][1]]
+    for _, members in days[1:]:
+        shifted = any(r["shift"] != "none" for r in members)
+        found = compare(reference, [r["input"] for r in members])
+        assert found.drifted == shifted, (members[0]["timestamp"], found.table)

@@ -7,7 +7,7 @@ windows against the evaluation set or an earlier window, on scipy and scikit-lea
 - `drift`: `compare`, one window against its reference.
 """
 
-from . import stats, text
+from . import stats, text, traffic
 from .drift import ALPHA, COVERAGE_THRESHOLD, WindowDrift, compare
 
-__all__ = ["ALPHA", "COVERAGE_THRESHOLD", "WindowDrift", "compare", "stats", "text"]
+__all__ = ["ALPHA", "COVERAGE_THRESHOLD", "WindowDrift", "compare", "stats", "text", "traffic"]

@@ -50,8 +50,8 @@ def compare(
     current_vectors: np.ndarray | None = None,
     evaluation_vectors: np.ndarray | None = None,
     alpha: float = ALPHA,
-    n_permutations: int = 200,
-    classifier_permutations: int = 50,
+    n_permutations: int = 1000,
+    classifier_permutations: int = 100,
     coverage_threshold: float = COVERAGE_THRESHOLD,
     seed: int = 0,
 ) -> WindowDrift:

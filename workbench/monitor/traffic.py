@@ -1,0 +1,81 @@
+"""Request logs: JSONL with at least `input` (optional `timestamp`, `output`, `latency_s`,
+`feedback`), checked line by line, and cut into time windows."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataError, ParameterError
+from ..io import read_text
+
+_WINDOW = re.compile(r"^(\d+)([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_window(value: str) -> timedelta:
+    """'30m', '6h', '1d', '1w' as a duration; anything else is a parameter error."""
+    match = _WINDOW.match(str(value).strip())
+    if not match or int(match.group(1)) == 0:
+        raise ParameterError(
+            f"window {value!r}: expected a number and a unit m, h, d or w (e.g. 1d)"
+        )
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _time(value: Any, where: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise DataError(
+            f"{where}: timestamp {value!r} is not ISO 8601 (e.g. 2026-11-02T08:00:00Z)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def read_log(path: str | Path) -> list[dict[str, Any]]:
+    """Every request of a JSONL log; a line that is not a JSON object, lacks a non-empty `input`
+    or has an unparseable `timestamp` is an error naming the file and line."""
+    rows = []
+    for n, line in enumerate(read_text(path, "request log").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise DataError(f"{where}: not valid JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}")
+        if not isinstance(row.get("input"), str) or not row["input"].strip():
+            raise DataError(f"{where}: missing field 'input' (the request's text)")
+        if "timestamp" in row:
+            row["_time"] = _time(row["timestamp"], where)
+        row["_line"] = n
+        rows.append(row)
+    if not rows:
+        raise DataError(f"{path}: no requests")
+    return rows
+
+
+def windows(rows: list[dict[str, Any]], size: str) -> list[tuple[datetime, list[dict[str, Any]]]]:
+    """Consecutive windows of `size` from the first request, in time order; empty windows kept
+    (a window with no traffic is a finding, not a gap to skip)."""
+    missing = [r["_line"] for r in rows if "_time" not in r]
+    if missing:
+        raise DataError(f"request log has no timestamp on line(s) {missing[:5]}; windows need one")
+    step = parse_window(size)
+    rows = sorted(rows, key=lambda r: r["_time"])
+    start, end = rows[0]["_time"], rows[-1]["_time"]
+    out, i = [], 0
+    while start <= end:
+        members = []
+        while i < len(rows) and rows[i]["_time"] < start + step:
+            members.append(rows[i])
+            i += 1
+        out.append((start, members))
+        start += step
+    return out
