@@ -243,7 +243,35 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--device", default="auto", help="cpu, cuda:0, auto")
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(func=cmd_serve)
+
+    mon = sub.add_parser(
+        "monitor",
+        help="test windows of production requests for drift against a reference; "
+        "exit 3 when an alert fires",
+    )
+    mon.add_argument("--reference", required=True, help="JSONL of requests (at least 'input')")
+    mon.add_argument("--current", required=True, help="JSONL of requests with 'timestamp'")
+    mon.add_argument("--window", default="1d", help="window length: 30m, 6h, 1d, 1w")
+    mon.add_argument(
+        "--config", default=None, help="alert rules (default datasets/monitoring/alerts.yaml)"
+    )
+    mon.set_defaults(func=cmd_monitor)
     return parser
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from . import monitor_page
+    from .monitor import runner
+
+    folder, record = runner.run(args.reference, args.current, window=args.window,
+                                rules=args.config, render=monitor_page.write)  # fmt: skip
+    reports.build_index()
+    for alert in record["alerts"]:
+        print(f"workbench: alert: {alert['alert']}: window {alert['window']}, {alert['metric']} = "
+              f"{alert['value']:.3g} {alert['op']} {alert['threshold']}", file=sys.stderr)  # fmt: skip
+    print(json.dumps({"run_dir": str(folder), **record["metrics"],
+                      "alerts_fired": [a["alert"] for a in record["alerts"]]}))  # fmt: skip
+    return 3 if record["alerts"] else 0
 
 
 def main(argv: list[str] | None = None) -> int:

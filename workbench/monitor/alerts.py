@@ -1,0 +1,117 @@
+"""Alert rules (a versioned YAML file) evaluated on each window's metrics."""
+
+from __future__ import annotations
+
+import hashlib
+import operator
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from .. import config
+from ..data import read_yaml_mapping
+from ..errors import DataError
+from ..io import Schema, read_text, validate
+from .drift import WindowDrift
+
+TESTS = {
+    ("ks", "characters"): "characters_p",
+    ("ks", "tokens"): "tokens_p",
+    ("chi2", "language"): "language_p",
+    ("chi2", "topic cluster"): "topic_p",
+    ("mmd", "embeddings"): "mmd_p",
+    ("classifier", "embeddings"): "classifier_p",
+}
+METRICS = (
+    *TESTS.values(),
+    "classifier_auc",
+    "mmd",
+    "tokens_psi",
+    "uncovered_share",
+    "requests",
+    "latency_p95_s",
+    "negative_feedback_share",
+)
+OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+class Rule(Schema):
+    name: str = Field(min_length=1)
+    metric: str
+    op: Literal["<", "<=", ">", ">="]
+    threshold: float
+
+
+def default_path() -> Path:
+    return config.datasets_dir() / "monitoring" / "alerts.yaml"
+
+
+def load_rules(path: str | Path | None = None) -> tuple[list[Rule], str]:
+    """The rules and the file's version (sha256 of its text, 12 digits); errors name the rule."""
+    path = Path(path) if path else default_path()
+    raw = read_yaml_mapping(path, "alert rules")
+    if not isinstance(raw.get("alerts"), list) or not raw["alerts"]:
+        raise DataError(f"{path}: expected a non-empty 'alerts:' list")
+    rules = []
+    for i, entry in enumerate(raw["alerts"]):
+        rule = validate(Rule, entry, f"{path}: alerts[{i}]", DataError)
+        if rule.metric not in METRICS:
+            raise DataError(
+                f"{path}: alerts[{i}] ({rule.name}): unknown metric {rule.metric!r}; "
+                f"known: {', '.join(METRICS)}"
+            )
+        rules.append(rule)
+    version = hashlib.sha256(read_text(path, "alert rules").encode()).hexdigest()[:12]
+    return rules, version
+
+
+def window_metrics(drift: WindowDrift | None, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The metrics a rule can name, for one window (None where not measured)."""
+    out: dict[str, Any] = dict.fromkeys(METRICS)
+    out["requests"] = len(rows)
+    if drift is not None:
+        for r in drift.table.itertuples():
+            name = TESTS.get((r.test, r.feature))
+            if name and r.p_adjusted is not None and not np.isnan(r.p_adjusted):
+                out[name] = float(r.p_adjusted)
+            if (r.test, r.feature) == ("classifier", "embeddings") and r.statistic is not None:
+                out["classifier_auc"] = float(r.statistic)
+            if r.test == "mmd" and r.statistic is not None:
+                out["mmd"] = float(r.statistic)
+            if r.test == "psi" and r.statistic is not None:
+                out["tokens_psi"] = float(r.statistic)
+        out["uncovered_share"] = len(drift.uncovered) / len(rows) if rows else None
+    latencies = [float(r["latency_s"]) for r in rows if isinstance(r.get("latency_s"), int | float)]
+    if latencies:
+        out["latency_p95_s"] = float(np.percentile(latencies, 95))
+    votes = [r["feedback"].get("thumbs") for r in rows if isinstance(r.get("feedback"), dict)]
+    votes = [v for v in votes if v in (1, -1)]
+    if votes:
+        out["negative_feedback_share"] = sum(v == -1 for v in votes) / len(votes)
+    return out
+
+
+def evaluate(
+    rules: list[Rule], window: str, metrics: dict[str, Any], examples: list[str]
+) -> list[dict[str, Any]]:
+    """The alerts that fire on one window: each names the window, metric, value, threshold and
+    example requests. A metric that was not measured fires nothing (and is not 'fine' either:
+    the window's table says 'not enough data')."""
+    fired = []
+    for rule in rules:
+        value = metrics.get(rule.metric)
+        if value is not None and OPS[rule.op](value, rule.threshold):
+            fired.append(
+                {
+                    "window": window,
+                    "alert": rule.name,
+                    "metric": rule.metric,
+                    "value": value,
+                    "op": rule.op,
+                    "threshold": rule.threshold,
+                    "examples": examples[:3],
+                }
+            )
+    return fired

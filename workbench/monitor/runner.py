@@ -1,0 +1,135 @@
+"""One monitoring run: a reference log against the windows of a current log, with the alert
+rules; writes a run folder as notebooks do (`run.json`, `windows.jsonl`, `candidates.jsonl`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .. import config, runs, tracking
+from ..embeddings import embed
+from ..errors import DataError
+from ..io import write_json_atomic
+from . import alerts, stats, traffic
+from .drift import compare
+
+MIN_REFERENCE = 50  # reference requests below which no test can say anything useful
+NOTEBOOK = "monitor"
+
+
+def _jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    import json
+
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows),
+        encoding="utf-8",
+    )
+
+
+def run(
+    reference: str | Path,
+    current: str | Path,
+    *,
+    window: str = "1d",
+    rules: str | Path | None = None,
+    root: str | Path | None = None,
+    render: Callable[[Path, dict[str, Any]], None] | None = None,
+) -> tuple[Path, dict[str, Any]]:
+    """Test every window of `current` against all of `reference`; (run folder, record).
+
+    Everything the user can get wrong (the rules file, the logs, the window) is checked before
+    any embedding is computed.
+    """
+    started = time.time()
+    rule_list, version = alerts.load_rules(rules)
+    traffic.parse_window(window)
+    ref_rows = traffic.read_log(reference)
+    if len(ref_rows) < MIN_REFERENCE:
+        raise DataError(
+            f"{reference}: {len(ref_rows)} reference requests; at least {MIN_REFERENCE} are needed"
+        )
+    cur_windows = traffic.windows(traffic.read_log(current), window)
+    ref_texts = [r["input"] for r in ref_rows]
+    ref_vectors = embed(ref_texts)
+    run_id, stage = runs.stage(NOTEBOOK, root)
+    windows, fired, candidates = [], [], []
+    for start, rows in cur_windows:
+        label = start.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        texts = [r["input"] for r in rows]
+        drift = None
+        if len(rows) >= stats.MIN_N:
+            drift = compare(ref_texts, texts, reference_vectors=ref_vectors)
+        metrics = alerts.window_metrics(drift, rows)
+        fired += alerts.evaluate(rule_list, label, metrics, drift.examples if drift else [])
+        verdict = drift.verdict() if drift else ("empty window" if not rows else "not enough data")
+        windows.append(
+            {
+                "window": label,
+                "verdict": verdict,
+                **metrics,
+                "tests": drift.table.to_dict("records") if drift else [],
+                "ngrams": drift.ngrams if drift else [],
+                "examples": drift.examples if drift else [],
+            }
+        )
+        for i in drift.uncovered if drift else []:
+            candidates.append(
+                {
+                    "id": f"cand-{rows[i].get('id', f'{label}-{i}')}",
+                    "input": texts[i],
+                    "reference": "",
+                    "source": "production",
+                    "window": label,
+                    "nearest_evaluation_similarity": round(float(drift.coverage_similarity[i]), 3),
+                }
+            )
+    _jsonl(stage / "windows.jsonl", windows)
+    _jsonl(stage / "candidates.jsonl", candidates)
+    finished = time.time()
+    record = {
+        "run_id": run_id,
+        "notebook": NOTEBOOK,
+        "status": "succeeded",
+        "parameters": {
+            "reference": str(reference),
+            "current": str(current),
+            "window": window,
+            "rules": config.project_relative(rules or alerts.default_path()),
+        },
+        "started_at": datetime.fromtimestamp(started, UTC).isoformat(),
+        "finished_at": datetime.fromtimestamp(finished, UTC).isoformat(),
+        "duration_s": round(finished - started, 2),
+        "git": tracking.git_state(),
+        **tracking.environment(),
+        "datasets": {
+            config.project_relative(p): tracking.sha256_file(p) for p in (reference, current)
+        },
+        "alert_rules_version": version,
+        "alerts": fired,
+        "warnings": [
+            f"alert {a['alert']}: window {a['window']}, {a['metric']} = {a['value']:.3g} "
+            f"{a['op']} {a['threshold']}"
+            for a in fired
+        ],
+        "metrics": {
+            "windows": len(windows),
+            "alerts": len(fired),
+            "drifted_windows": sum(w["verdict"].startswith("drift") for w in windows),
+            "candidate_cases": len(candidates),
+        },
+        "usage": {"calls": 0, "errors": 0},
+        "error": None,
+        "files": {
+            "report": runs.REPORT,
+            "windows": "windows.jsonl",
+            "candidates": "candidates.jsonl",
+        },
+    }
+    if render is not None:
+        render(stage, {**record, "windows": windows})
+    runs.write_record(stage, record)
+    write_json_atomic(stage / "summary.json", record["metrics"])
+    return runs.finalise(stage), record
