@@ -38,6 +38,8 @@ _NAMES = {
 }
 # Modules and subpackages reachable as attributes (`wb.plots.quality_vs`).
 _MODULES = (
+    "adapters",
+    "app",
     "augment",
     "cache",
     "cli",
@@ -57,6 +59,7 @@ _MODULES = (
     "llm",
     "metrics",
     "models",
+    "monitor",
     "notebook",
     "params",
     "plots",
@@ -71,6 +74,7 @@ _MODULES = (
     "serving",
     "stats",
     "synth",
+    "trace",
     "tracking",
     "tune",
     "widgets",

@@ -117,11 +117,16 @@ def cmd_prompts(args: argparse.Namespace) -> int:
         runs = usage.get(t.name, {})
         current = runs.get(t.version, [])
         older = [f"{v} ({len(ids)} run(s))" for v, ids in runs.items() if v != t.version]
-        rows.append([
-            t.name, t.version, f"{fs.k} {fs.selection}" if fs and fs.k else "none",
-            ", ".join(current[:3]) + (f" +{len(current) - 3}" if len(current) > 3 else "") or "-",
-            "; ".join(older) or "-",
-        ])  # fmt: skip
+        rows.append(
+            [
+                t.name,
+                t.version,
+                f"{fs.k} {fs.selection}" if fs and fs.k else "none",
+                ", ".join(current[:3]) + (f" +{len(current) - 3}" if len(current) > 3 else "")
+                or "-",
+                "; ".join(older) or "-",
+            ]
+        )
     variants = sorted(set(usage) - set(prompts.list_templates()))
     _print_table(rows)
     if variants:
@@ -155,9 +160,16 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         f"success: {out['success']} ({out['reason'] or 'no detector fired'}); recorded: {out['recorded_success']}"
     )
     same = out["text_matches"] and out["output_matches"] and out["success_matches"]
-    print("reproduced exactly" if same else
-          "NOT reproduced: " + ", ".join(k.removesuffix("_matches") for k in
-                                         ("text_matches", "output_matches", "success_matches") if not out[k]))  # fmt: skip
+    print(
+        "reproduced exactly"
+        if same
+        else "NOT reproduced: "
+        + ", ".join(
+            k.removesuffix("_matches")
+            for k in ("text_matches", "output_matches", "success_matches")
+            if not out[k]
+        )
+    )
     return 0 if same else 1
 
 
@@ -256,6 +268,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", default=None, help="alert rules (default datasets/monitoring/alerts.yaml)"
     )
     mon.set_defaults(func=cmd_monitor)
+
+    ap = sub.add_parser("app", help="the traced reference application (the HR assistant)")
+    ap_sub = ap.add_subparsers(dest="app_command", required=True)
+    aps = ap_sub.add_parser("serve", help="serve it on 127.0.0.1 as an OpenAI-compatible API")
+    aps.add_argument(
+        "--config", default=None, help="application file (default datasets/app/hr_assistant.yaml)"
+    )
+    aps.add_argument("--port", type=int, default=8100)
+    aps.add_argument(
+        "--traces", default=None, help="trace store (default .cache/workbench/traces.sqlite)"
+    )
+    aps.set_defaults(func=cmd_app)
+    apr = ap_sub.add_parser("replay", help="send a request log through it, in timestamp order")
+    apr.add_argument("log", help="JSONL of requests (input, optional timestamp and feedback)")
+    apr.add_argument("--config", default=None, help="application file")
+    apr.add_argument("--traces", default=None, help="trace store to fill")
+    apr.add_argument("--limit", type=int, default=None, help="replay the first N requests only")
+    apr.set_defaults(func=cmd_app)
     return parser
 
 
@@ -263,15 +293,73 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from . import monitor_page
     from .monitor import runner
 
-    folder, record = runner.run(args.reference, args.current, window=args.window,
-                                rules=args.config, render=monitor_page.write)  # fmt: skip
+    _quiet_libraries()
+
+    folder, record = runner.run(
+        args.reference,
+        args.current,
+        window=args.window,
+        rules=args.config,
+        render=monitor_page.write,
+    )
     reports.build_index()
     for alert in record["alerts"]:
-        print(f"workbench: alert: {alert['alert']}: window {alert['window']}, {alert['metric']} = "
-              f"{alert['value']:.3g} {alert['op']} {alert['threshold']}", file=sys.stderr)  # fmt: skip
-    print(json.dumps({"run_dir": str(folder), **record["metrics"],
-                      "alerts_fired": [a["alert"] for a in record["alerts"]]}))  # fmt: skip
+        print(
+            f"workbench: alert: {alert['alert']}: window {alert['window']}, {alert['metric']} = "
+            f"{alert['value']:.3g} {alert['op']} {alert['threshold']}",
+            file=sys.stderr,
+        )
+    print(
+        json.dumps(
+            {
+                "run_dir": str(folder),
+                **record["metrics"],
+                "alerts_fired": [a["alert"] for a in record["alerts"]],
+            }
+        )
+    )
     return 3 if record["alerts"] else 0
+
+
+def _quiet_libraries() -> None:
+    """Model loading prints its own progress bars; a command's terminal shows only its own."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from . import app, trace
+
+    _quiet_libraries()
+
+    if args.app_command == "replay":
+        from .monitor import traffic
+
+        rows = traffic.read_log(args.log)  # a bad log is an error before the model loads
+        store = trace.enable(args.traces)
+        try:
+            results = app.replay(app.Assistant.load(args.config), rows, limit=args.limit)
+        finally:
+            trace.disable()
+        failed = sum(1 for r in results if r["error"])
+        print(json.dumps({"traces": str(store.path), "replayed": len(results), "failed": failed}))
+        return 1 if failed else 0
+    store = trace.enable(args.traces)
+    assistant = app.Assistant.load(args.config)
+    server = app.make_server(assistant, args.port)
+    host, port = server.server_address[:2]
+    print(
+        f"{assistant.spec.name} {assistant.version} on http://{host}:{port}/v1 "
+        f"(traces: {store.path})",
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        trace.disable()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

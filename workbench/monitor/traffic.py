@@ -36,9 +36,56 @@ def _time(value: Any, where: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+TRACE_STORES = (".sqlite", ".sqlite3", ".db")
+
+
+def read_traces(path: str | Path) -> list[dict[str, Any]]:
+    """The requests of a trace store: one per root span that carries `workbench.request.input`
+    (the reference application's), with its output, latency, original timestamp and feedback."""
+    from ..trace import TraceStore
+
+    if not Path(path).is_file():
+        raise DataError(f"trace store not found: {path}")
+    store = TraceStore(path)
+    votes: dict[str, int] = {}
+    for f in store.feedback():
+        if f["thumbs"] in (1, -1):
+            votes[f["trace_id"]] = f["thumbs"]
+    rows = []
+    for n, root in enumerate(reversed(store.traces()), 1):
+        a = root["attributes"]
+        if "workbench.request.input" not in a:
+            continue
+        stamp = a.get("workbench.request.timestamp")
+        moment = (
+            _time(stamp, f"{path}: trace {root['trace_id']}")
+            if stamp
+            else datetime.fromtimestamp(root["start_ns"] / 1e9, UTC)
+        )
+        row = {
+            "id": a.get("workbench.request.id") or root["trace_id"],
+            "input": a["workbench.request.input"],
+            "output": a.get("workbench.response.output"),
+            "latency_s": root["duration_s"],
+            "trace_id": root["trace_id"],
+            "timestamp": moment.isoformat(),
+            "_time": moment,
+            "_line": n,
+        }
+        if root["trace_id"] in votes:
+            row["feedback"] = {"thumbs": votes[root["trace_id"]]}
+        rows.append(row)
+    if not rows:
+        raise DataError(f"{path}: no application requests in this trace store")
+    return rows
+
+
 def read_log(path: str | Path) -> list[dict[str, Any]]:
-    """Every request of a JSONL log; a line that is not a JSON object, lacks a non-empty `input`
-    or has an unparseable `timestamp` is an error naming the file and line."""
+    """Every request of a JSONL log (or of a trace store); a line that is not a JSON object,
+    lacks a non-empty `input` or has an unparseable `timestamp` is an error naming the file
+    and line."""
+    if Path(path).suffix.lower() in TRACE_STORES:
+        return read_traces(path)
     rows = []
     for n, line in enumerate(read_text(path, "request log").splitlines(), 1):
         if not line.strip():

@@ -1,0 +1,63 @@
+"""Replaying a request log through the application, in timestamp order, into the trace store;
+the log's feedback is attached to the trace each request produced."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .. import trace
+from ..errors import ParameterError
+from ..progress import StepProgress
+from .assistant import Assistant
+
+MAX_REQUESTS = 5000  # a replay is bounded: a log longer than this needs an explicit limit
+
+
+def replay(
+    assistant: Assistant, rows: list[dict[str, Any]], limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Send each row's `input` through `assistant` (tracing must be on); one result per row."""
+    store = trace.store()
+    if store is None:
+        raise ParameterError("replay needs tracing on (trace.enable) to fill a trace store")
+    rows = sorted(rows, key=lambda r: (r.get("_time") is None, r.get("_time") or 0))
+    if limit is None and len(rows) > MAX_REQUESTS:
+        raise ParameterError(
+            f"the log holds {len(rows)} requests; pass a limit (at most {MAX_REQUESTS} without one)"
+        )
+    rows = rows[:limit] if limit else rows
+    bar = StepProgress(
+        f"replaying through {assistant.spec.name}",
+        len(rows),
+        show_bar=not os.environ.get("WORKBENCH_HEADLESS"),
+    )
+    out = []
+    try:
+        for row in rows:
+            answer = assistant.answer(
+                row["input"], request_id=row.get("id"), timestamp=row.get("timestamp")
+            )
+            feedback = row.get("feedback")
+            if isinstance(feedback, dict) and answer.trace_id:
+                store.add_feedback(
+                    answer.trace_id,
+                    thumbs=feedback.get("thumbs"),
+                    score=feedback.get("score"),
+                    comment=feedback.get("comment"),
+                )
+            out.append(
+                {
+                    "id": row.get("id"),
+                    "timestamp": row.get("timestamp"),
+                    "trace_id": answer.trace_id,
+                    "output": answer.text,
+                    "latency_s": answer.latency_s,
+                    "blocked": answer.blocked,
+                    "error": answer.error,
+                }
+            )
+            bar.update(1)
+    finally:
+        bar.close()
+    return out
