@@ -19,16 +19,13 @@ from ..embeddings import embed
 from ..io import Schema, validate
 from ..llm import Request, generate_many
 from ..prompts import load_template
+from ..safety.detectors import ABSTAIN
 from ..stats import bootstrap_ci, percentile
 from .chunking import chunk_corpus
 from .index import Index
 from .metrics import hit_rate, ndcg, precision, recall, reciprocal_rank
 
 METRICS = ("hit_rate", "recall", "precision", "mrr", "ndcg")
-ABSTAIN = re.compile(
-    r"\b(i don'?t know|not (?:in|mentioned in|covered by) the context|no information|cannot (?:find|answer)|does not (?:say|contain|mention))\b",
-    re.I,
-)
 
 
 def locate_quote(doc: Document, quote: str, where: str) -> dict[str, Any]:

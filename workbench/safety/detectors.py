@@ -79,6 +79,12 @@ def canary_leak(output: str, canary: str, name: str = "canary") -> Detection:
     return Detection(False, "")
 
 
+# An answer that says the context does not hold the answer (the `rag-answer` template asks
+# for "I don't know"): the RAG notebook's abstention and the monitor's abstention rate.
+ABSTAIN = re.compile(
+    r"\b(i don'?t know|not (?:in|mentioned in|covered by) the context|no information|cannot (?:find|answer)|does not (?:say|contain|mention))\b",
+    re.I,
+)
 _REFUSAL = re.compile(
     r"\b(i can(?:no|')t|i am (?:not able|unable)|i'm (?:not able|unable|sorry)|i won'?t|i will not|"
     r"i must decline|cannot (?:help|assist|comply)|not able to (?:help|assist)|against (?:my|our) (?:policy|guidelines))\b",

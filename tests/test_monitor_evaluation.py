@@ -1,0 +1,75 @@
+"""workbench.monitor.evaluation: reference-free checks read from traces, per window with
+intervals, and change tests against a reference window."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from workbench.monitor import evaluation
+from workbench.trace import TraceStore
+
+CONTEXT = "Annual leave: every employee gets 25 days of paid annual leave per calendar year."
+
+
+def _request(store: TraceStore, n: int, day: int, answer: str, *, blocked: str = "none",
+             latency_s: float = 1.0, error: bool = False, thumbs: int | None = None) -> None:  # fmt: skip
+    trace_id, start = f"{n:032x}", 1_000_000_000 * n
+    messages = json.dumps([{"role": "user", "content": f"Context:\n{CONTEXT}\n\nQuestion: leave?"}])
+    store.write([
+        {"trace_id": trace_id, "span_id": f"{n:08x}00000001", "parent_id": None, "name": "chain hr-assistant",
+         "kind": "SERVER", "start_ns": start, "end_ns": start + int(latency_s * 1e9),
+         "status": "ERROR" if error else "UNSET", "status_message": None,
+         "attributes": {"workbench.request.input": "How much leave?", "workbench.request.id": f"r{n}",
+                        "workbench.request.timestamp": f"2026-11-0{day}T10:00:00Z",
+                        "workbench.response.output": answer}, "events": [], "resource": {}},
+        {"trace_id": trace_id, "span_id": f"{n:08x}00000002", "parent_id": f"{n:08x}00000001",
+         "name": "chat m", "kind": "CLIENT", "start_ns": start, "end_ns": start + 1, "status": "UNSET",
+         "status_message": None, "attributes": {"gen_ai.input.messages": messages,
+         "gen_ai.usage.input_tokens": 50, "gen_ai.usage.output_tokens": 9, "workbench.cost_usd": 0.0},
+         "events": [], "resource": {}},
+        {"trace_id": trace_id, "span_id": f"{n:08x}00000003", "parent_id": f"{n:08x}00000001",
+         "name": "guard", "kind": "INTERNAL", "start_ns": start, "end_ns": start, "status": "UNSET",
+         "status_message": None, "attributes": {"workbench.guard.blocked": blocked}, "events": [],
+         "resource": {}},
+    ])  # fmt: skip
+    if thumbs:
+        store.add_feedback(trace_id, thumbs=thumbs)
+
+
+@pytest.mark.unit
+def test_checks_per_request_and_per_window_with_a_change_test(tmp_path):
+    store = TraceStore(tmp_path / "t.sqlite")
+    for i in range(30):  # day 1: grounded answers, fast
+        _request(
+            store,
+            i + 1,
+            2,
+            "Every employee gets 25 days of paid annual leave.",
+            thumbs=1 if i < 3 else None,
+        )
+    for i in range(30):  # day 2: a third abstain, a third are blocked, slower, some errors
+        answer = [
+            "I don't know.",
+            "I can't help with that request.",
+            "Bananas grow quickly somewhere.",
+        ][i % 3]
+        _request(store, 100 + i, 3, answer, blocked="input" if i % 3 == 1 else "none", latency_s=3.0,
+                 error=i == 0, thumbs=-1 if i < 6 else None)  # fmt: skip
+    df = evaluation.requests(store)
+    assert len(df) == 60 and df.loc[0, "grounded"] and df.loc[0, "input_tokens"] == 50
+    day2 = df[df.time.dt.day == 3]
+    assert day2.abstained.sum() == 10 and day2.blocked.sum() == 10 and day2.refused.sum() == 10
+    assert day2.grounded.dropna().sum() == 0  # the unrelated answers are not grounded
+    table = evaluation.window_table(df, "1d")
+    assert list(table.requests) == [30, 30]
+    row = table.iloc[1]
+    assert row.abstained == pytest.approx(1 / 3) and row.abstained_low < 1 / 3 < row.abstained_high
+    assert row.negative_feedback == 1.0 and row.feedback_rate == pytest.approx(0.2)
+    assert row.latency_p95_s == pytest.approx(3.0) and row.error_n == 30
+    changes = evaluation.changes(day2, df[df.time.dt.day == 2]).set_index("metric")
+    assert (
+        changes.loc["abstained", "p_value"] < 0.001 and changes.loc["latency_s", "p_value"] < 0.001
+    )
+    assert changes.loc["error", "p_value"] == pytest.approx(1.0)
