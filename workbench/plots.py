@@ -198,3 +198,21 @@ def loss_curves(history: list[dict], title: str = "", ax=None):
     ax.legend()
     ax.grid(alpha=0.3)
     return ax
+
+
+def window_rates(table: pd.DataFrame, rates: list[str], ax=None):
+    """Rates per window with their 95 % intervals (columns `<rate>_low` / `<rate>_high`)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.4))
+    x = np.arange(len(table))
+    for r in rates:
+        low, high = table[f"{r}_low"].astype(float), table[f"{r}_high"].astype(float)
+        ax.errorbar(
+            x, table[r], yerr=[table[r] - low, high - table[r]], marker="o", capsize=3, label=r
+        )
+    ax.set_xticks(x, [str(w)[:10] for w in table["window"]])
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of requests (95 % CI)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return ax

@@ -67,3 +67,8 @@ def messages_html(conversations: dict[str, list[dict[str, str]]]) -> str:
 def code_block(lines: list[str]) -> str:
     """Lines of commands as an escaped, copyable <pre> block."""
     return render("code.html.j2", lines=lines)
+
+
+def trace_html(roots: list[dict]) -> str:
+    """A trace as a tree of spans (name, duration, attributes), every value escaped."""
+    return render("trace.html.j2", roots=roots)

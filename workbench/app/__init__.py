@@ -3,7 +3,7 @@
 process (`Assistant.answer`) or over an OpenAI-compatible HTTP API (`server.make_server`)."""
 
 from .assistant import Answer, AppSpec, Assistant, default_path
-from .replay import replay
+from .replay import replay, replay_into
 from .server import make_server
 
-__all__ = ["Answer", "AppSpec", "Assistant", "default_path", "make_server", "replay"]
+__all__ = ["Answer", "AppSpec", "Assistant", "default_path", "make_server", "replay", "replay_into"]

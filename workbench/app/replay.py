@@ -61,3 +61,20 @@ def replay(
     finally:
         bar.close()
     return out
+
+
+def replay_into(path, rows: list[dict[str, Any]], config=None) -> trace.TraceStore:
+    """Replay `rows` through the application (file `config`) into a new trace store at `path`
+    (an older store there is replaced, so it holds this replay only)."""
+    from pathlib import Path
+
+    path = Path(path)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    assistant = Assistant.load(config)
+    trace.enable(path)
+    try:
+        replay(assistant, rows)
+    finally:
+        trace.disable()
+    return trace.TraceStore(path)

@@ -7,7 +7,18 @@ windows against the evaluation set or an earlier window, on scipy and scikit-lea
 - `drift`: `compare`, one window against its reference.
 """
 
-from . import stats, text, traffic
+from . import alerts, evaluation, runner, stats, text, traffic
 from .drift import ALPHA, COVERAGE_THRESHOLD, WindowDrift, compare
 
-__all__ = ["ALPHA", "COVERAGE_THRESHOLD", "WindowDrift", "compare", "stats", "text", "traffic"]
+__all__ = [
+    "ALPHA",
+    "COVERAGE_THRESHOLD",
+    "WindowDrift",
+    "compare",
+    "alerts",
+    "evaluation",
+    "runner",
+    "stats",
+    "text",
+    "traffic",
+]

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from .. import config
+from .. import config, tracking
 from ..data import read_yaml_mapping
 from ..errors import DataError
 from ..io import Schema, read_text, validate
@@ -115,3 +115,15 @@ def evaluate(
                 }
             )
     return fired
+
+
+def record(fired: list[dict[str, Any]], version: str) -> None:
+    """Put the alerts into the run record (`alerts`, a warning each: the index's badge)."""
+    run = tracking.current()
+    run.log_section("alerts", fired)
+    run.log_metrics({"alerts": len(fired), "alert_rules_version": version})
+    for a in fired:
+        run.warn(
+            f"alert {a['alert']}: window {a['window']}, {a['metric']} = {a['value']:.3g} "
+            f"{a['op']} {a['threshold']}"
+        )

@@ -88,11 +88,18 @@ def requests(store: TraceStore) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("time").reset_index(drop=True)
 
 
-def window_table(df: pd.DataFrame, window: str, seed: int = 0) -> pd.DataFrame:
+def window_table(df: pd.DataFrame, window: str, origin=None, seed: int = 0) -> pd.DataFrame:
     """Per window: each rate with its Wilson interval and count, each mean with a bootstrap
-    interval, latency p50 / p95, and how many requests carry feedback."""
+    interval, latency p50 / p95, and how many requests carry feedback. `origin`: when the
+    first window starts (default: the first request), so windows match the drift windows."""
     out = []
-    for start, g in df.groupby(pd.Grouper(key="time", freq=window.replace("m", "min"))):
+    from .traffic import parse_window
+
+    start0 = pd.Timestamp(origin) if origin is not None else df["time"].min()
+    step = pd.Timedelta(parse_window(window))
+    slot = (df["time"] - start0) // step
+    for n, g in df.groupby(slot, sort=True):
+        start = start0 + int(n) * step
         if g.empty:
             continue
         row: dict[str, Any] = {

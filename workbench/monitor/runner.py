@@ -29,6 +29,54 @@ def _jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     )
 
 
+def analyse(
+    ref_rows: list[dict[str, Any]],
+    cur_windows: list[tuple[Any, list[dict[str, Any]]]],
+    rule_list: list[alerts.Rule],
+    ref_vectors=None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(one record per window, the alerts that fired, the uncovered requests as candidate
+    evaluation cases) for windows of requests against the reference requests."""
+    ref_texts = [r["input"] for r in ref_rows]
+    if ref_vectors is None:
+        ref_vectors = embed(ref_texts)
+    windows, fired, candidates = [], [], []
+    for start, rows in cur_windows:
+        label = start.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        texts = [r["input"] for r in rows]
+        drift = None
+        if len(rows) >= stats.MIN_N:
+            drift = compare(ref_texts, texts, reference_vectors=ref_vectors)
+        metrics = alerts.window_metrics(drift, rows)
+        fired += alerts.evaluate(rule_list, label, metrics, drift.examples if drift else [])
+        verdict = drift.verdict() if drift else ("empty window" if not rows else "not enough data")
+        windows.append(
+            {
+                "window": label,
+                "verdict": verdict,
+                **metrics,
+                "tests": drift.table.to_dict("records") if drift else [],
+                "ngrams": drift.ngrams if drift else [],
+                # The requests themselves can be long (a pasted e-mail thread): show their start.
+                "examples": [e if len(e) <= 300 else e[:300] + "…" for e in drift.examples]
+                if drift
+                else [],
+            }
+        )
+        for i in drift.uncovered if drift else []:
+            candidates.append(
+                {
+                    "id": f"cand-{rows[i].get('id', f'{label}-{i}')}",
+                    "input": texts[i],
+                    "reference": "",
+                    "source": "production",
+                    "window": label,
+                    "nearest_evaluation_similarity": round(float(drift.coverage_similarity[i]), 3),
+                }
+            )
+    return windows, fired, candidates
+
+
 def run(
     reference: str | Path,
     current: str | Path,
@@ -52,40 +100,9 @@ def run(
             f"{reference}: {len(ref_rows)} reference requests; at least {MIN_REFERENCE} are needed"
         )
     cur_windows = traffic.windows(traffic.read_log(current), window)
-    ref_texts = [r["input"] for r in ref_rows]
-    ref_vectors = embed(ref_texts)
+    ref_vectors = embed([r["input"] for r in ref_rows])
+    windows, fired, candidates = analyse(ref_rows, cur_windows, rule_list, ref_vectors)
     run_id, stage = runs.stage(NOTEBOOK, root)
-    windows, fired, candidates = [], [], []
-    for start, rows in cur_windows:
-        label = start.astimezone(UTC).isoformat().replace("+00:00", "Z")
-        texts = [r["input"] for r in rows]
-        drift = None
-        if len(rows) >= stats.MIN_N:
-            drift = compare(ref_texts, texts, reference_vectors=ref_vectors)
-        metrics = alerts.window_metrics(drift, rows)
-        fired += alerts.evaluate(rule_list, label, metrics, drift.examples if drift else [])
-        verdict = drift.verdict() if drift else ("empty window" if not rows else "not enough data")
-        windows.append(
-            {
-                "window": label,
-                "verdict": verdict,
-                **metrics,
-                "tests": drift.table.to_dict("records") if drift else [],
-                "ngrams": drift.ngrams if drift else [],
-                "examples": drift.examples if drift else [],
-            }
-        )
-        for i in drift.uncovered if drift else []:
-            candidates.append(
-                {
-                    "id": f"cand-{rows[i].get('id', f'{label}-{i}')}",
-                    "input": texts[i],
-                    "reference": "",
-                    "source": "production",
-                    "window": label,
-                    "nearest_evaluation_similarity": round(float(drift.coverage_similarity[i]), 3),
-                }
-            )
     _jsonl(stage / "windows.jsonl", windows)
     _jsonl(stage / "candidates.jsonl", candidates)
     finished = time.time()
@@ -133,3 +150,31 @@ def run(
     runs.write_record(stage, record)
     write_json_atomic(stage / "summary.json", record["metrics"])
     return runs.finalise(stage), record
+
+
+def windows_frame(windows: list[dict[str, Any]]):
+    """One row per window: its verdict and every metric an alert rule can name."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [{k: w[k] for k in ("window", "verdict", *alerts.METRICS)} for w in windows]
+    ).set_index("window")
+
+
+def tests_frame(windows: list[dict[str, Any]]):
+    """One row per window and drift test: statistic, effect, p-value, adjusted p-value, verdict."""
+    import pandas as pd
+
+    rows = [{"window": w["window"], **t} for w in windows for t in w["tests"]]
+    columns = [
+        "window",
+        "test",
+        "feature",
+        "statistic",
+        "effect",
+        "p_value",
+        "p_adjusted",
+        "verdict",
+        "note",
+    ]
+    return pd.DataFrame(rows, columns=columns)

@@ -126,3 +126,16 @@ def windows(rows: list[dict[str, Any]], size: str) -> list[tuple[datetime, list[
         out.append((start, members))
         start += step
     return out
+
+
+def sample(
+    windows: list[tuple[datetime, list[dict[str, Any]]]], per_window: int, seed: int = 0
+) -> list[dict[str, Any]]:
+    """Up to `per_window` requests of each window, chosen reproducibly by `seed`."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for _, rows in windows:
+        out += rng.sample(rows, min(per_window, len(rows)))
+    return out
