@@ -100,7 +100,7 @@ def compare(
     table = pd.DataFrame(rows)
     examples = [current[i] for i in np.argsort(-proba)[:5]] if proba is not None else []
     evaluation = ref_v if evaluation_vectors is None else evaluation_vectors
-    similarity = text.coverage(cur_v, evaluation, coverage_threshold)
+    similarity = text.coverage(cur_v, evaluation)
     return WindowDrift(
         table=table,
         ngrams=text.separating_ngrams(reference, current),

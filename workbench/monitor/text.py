@@ -87,7 +87,7 @@ def separating_ngrams(
     ]
 
 
-def coverage(current: np.ndarray, evaluation: np.ndarray, threshold: float) -> np.ndarray:
+def coverage(current: np.ndarray, evaluation: np.ndarray) -> np.ndarray:
     """Each current request's highest cosine similarity to any evaluation input (unit vectors);
-    below `threshold` it has no evaluation case like it."""
+    below the coverage threshold it has no evaluation case like it."""
     return (current @ evaluation.T).max(1) if len(evaluation) else np.zeros(len(current))
