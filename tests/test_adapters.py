@@ -21,7 +21,7 @@ def _publish(tmp_path, weights: bytes, base: str = BASE, task: str = "hr_intents
     (staged / adapters.WEIGHTS).write_bytes(weights)
     (staged / adapters.ADAPTER_CONFIG).write_text("{}")
     meta = {"base_model": base, "base_weights_sha256": "0" * 64, "task": task}
-    return adapters.publish(staged, task, meta, "# card\n")
+    return adapters.publish(staged, task, meta, lambda record: "# card\n")
 
 
 @pytest.mark.unit

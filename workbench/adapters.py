@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,8 +97,11 @@ def load(name: str) -> Adapter:
     return found
 
 
-def publish(staged: Path, task: str, meta: dict[str, Any], card: str) -> Adapter:
-    """Move a saved adapter folder (`save_pretrained` output) to its content-addressed name.
+def publish(
+    staged: Path, task: str, meta: dict[str, Any], card: Callable[[dict[str, Any]], str]
+) -> Adapter:
+    """Move a saved adapter folder (`save_pretrained` output) to its content-addressed name,
+    with the model card `card(record)` writes from the finished record (name and sha256 set).
 
     The same weights published twice are one adapter: the second copy is dropped and the first
     kept, so a name always means the same bytes.
@@ -109,7 +113,7 @@ def publish(staged: Path, task: str, meta: dict[str, Any], card: str) -> Adapter
     name = adapter_name(task, sha)
     meta = {**meta, "name": name, "adapter_sha256": sha}
     write_json_atomic(staged / META, meta)
-    (staged / CARD).write_text(card, encoding="utf-8")
+    (staged / CARD).write_text(card(meta), encoding="utf-8")
     target = config.adapters_dir() / name
     target.parent.mkdir(parents=True, exist_ok=True)
     if _read(target) is None:

@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 from .. import adapters, config
-from ..io import sha256_file
 from ..models import get_model, weights_fingerprint
 from .settings import TrainSettings
 from .train import Training
@@ -87,14 +86,12 @@ def publish(training: Training, task: str, cfg: TrainSettings, datasets: dict[st
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "evaluation": {},
     }
-    sha = sha256_file(training.adapter_dir / adapters.WEIGHTS)
-    meta.update(name=adapters.adapter_name(task, sha), adapter_sha256=sha)
     # Publishing moves the folder; the checkpoint folder keeps its copy for a later reuse.
     staged = config.adapters_dir() / f".staged-{training.key}"
     shutil.rmtree(staged, ignore_errors=True)
     staged.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(training.adapter_dir, staged)
-    published = adapters.publish(staged, task, meta, card(meta))
+    published = adapters.publish(staged, task, meta, card)
     training.adapter = published.name
     return published
 
