@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any
 
 from . import config
 from .errors import CatalogError
-from .io import sha256_file, write_json_atomic
+from .io import build_folder_once, sha256_file, write_json_atomic
 
 SEPARATOR = "+"
 WEIGHTS = "adapter_model.safetensors"
@@ -141,32 +140,23 @@ def merged_folder(adapter: Adapter, base_folder: Path, store: Path) -> Path:
     Generation and `transformers serve` then load it like any local model, at the base's speed.
     """
     target = store / f"{base_folder.name}{SEPARATOR}{adapter.name}"
-    if (target / META).exists():
-        return target
+    return build_folder_once(target, META, lambda tmp: _merge(adapter, base_folder, tmp))
+
+
+def _merge(adapter: Adapter, base_folder: Path, out: Path) -> None:
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    store.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{adapter.name}-", dir=store))
-    try:
-        base = AutoModelForCausalLM.from_pretrained(base_folder, dtype=torch.float32)
-        with warnings.catch_warnings():
-            # peft calls a transformers property that transformers 5 marks deprecated.
-            warnings.simplefilter("ignore", FutureWarning)
-            merged = PeftModel.from_pretrained(base, adapter.folder).merge_and_unload()
-        merged.save_pretrained(tmp)
-        AutoTokenizer.from_pretrained(base_folder).save_pretrained(tmp)
-        base_meta = json.loads((base_folder / META).read_text(encoding="utf-8"))
-        base_meta.update(adapter=adapter.name, adapter_sha256=adapter.sha256)
-        write_json_atomic(tmp / META, base_meta)
-        try:
-            os.rename(tmp, target)
-        except OSError:
-            if not (target / META).exists():  # another process merged the same pair first
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    base = AutoModelForCausalLM.from_pretrained(base_folder, dtype=torch.float32)
+    with warnings.catch_warnings():
+        # peft calls a transformers property that transformers 5 marks deprecated.
+        warnings.simplefilter("ignore", FutureWarning)
+        merged = PeftModel.from_pretrained(base, adapter.folder).merge_and_unload()
+    merged.save_pretrained(out)
+    AutoTokenizer.from_pretrained(base_folder).save_pretrained(out)
+    base_meta = json.loads((base_folder / META).read_text(encoding="utf-8"))
+    base_meta.update(adapter=adapter.name, adapter_sha256=adapter.sha256)
+    write_json_atomic(out / META, base_meta)

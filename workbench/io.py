@@ -12,7 +12,9 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,7 +24,7 @@ from . import config
 from .errors import DataError, WorkbenchError
 
 __all__ = [
-    "DataError", "Schema", "file_sha256", "pointer", "read_text", "sha256_file", "validate",
+    "DataError", "Schema", "build_folder_once", "file_sha256", "pointer", "read_text", "sha256_file", "validate",
     "write_json_atomic",
 ]  # fmt: skip
 
@@ -156,3 +158,26 @@ def file_sha256(path: Path) -> str:
     """sha256 of a large file, memoised on path, size and modification time."""
     st = path.stat()
     return _sha256_cached(str(path), st.st_size, st.st_mtime_ns)
+
+
+def build_folder_once(target: Path, done: str, build: Callable[[Path], None]) -> Path:
+    """`target`, built once by `build(tmp)` in a temporary sibling folder and renamed into place.
+
+    A folder holding the file `done` is complete; a half-built one never appears under the
+    target's name. When another process finishes the same build first, its (identical) result
+    is kept.
+    """
+    if (target / done).exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        build(tmp)
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if not (target / done).exists():  # not a concurrent build of the same folder
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target

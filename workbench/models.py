@@ -12,9 +12,7 @@ import importlib
 import importlib.util
 import json
 import os
-import shutil
 import socket
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -26,7 +24,7 @@ from pydantic import AfterValidator, ConfigDict, Field
 
 from . import adapters, config, registry
 from .errors import CatalogError
-from .io import file_sha256, read_text, validate
+from .io import build_folder_once, file_sha256, read_text, validate
 
 KINDS = ("chat", "completion", "embedding")
 
@@ -342,21 +340,9 @@ def local_model_dir(spec: ModelSpec | str) -> Path:
         # Derived from the project's adapters, so kept with the project's cache (not across clones).
         return adapters.merged_folder(found, base, config.cache_dir() / "merged")
     target = config.model_store_dir() / f"{spec.id}-{fingerprint[:12]}"
-    if (target / "workbench.json").exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{spec.id}-", dir=target.parent))
-    try:
-        _convert_gguf(spec, gguf, tmp, fingerprint)
-        try:
-            os.rename(tmp, target)
-        except OSError:
-            # Another process finished the same conversion first; theirs is identical.
-            if not (target / "workbench.json").exists():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    return build_folder_once(
+        target, "workbench.json", lambda tmp: _convert_gguf(spec, gguf, tmp, fingerprint)
+    )
 
 
 def _convert_gguf(spec: ModelSpec, gguf: Path, out: Path, fingerprint: str) -> None:
