@@ -15,6 +15,7 @@ import pandas as pd
 from ..safety.detectors import ABSTAIN, refusal
 from ..stats import bootstrap_ci, proportion_ci
 from ..trace import TraceStore
+from .traffic import application_requests
 
 WORD = re.compile(r"[a-zA-Z]{4,}")
 GROUNDED = 0.5  # share of an answer's content words found in its context
@@ -42,37 +43,30 @@ def _grounded(answer: str, context: str) -> bool | None:
 
 def requests(store: TraceStore) -> pd.DataFrame:
     """One row per application request in the store, with every reference-free check."""
-    spans = pd.DataFrame(store.spans())
-    if spans.empty:
+    base = application_requests(store)
+    if not base:
         return pd.DataFrame()
-    votes = {f["trace_id"]: f["thumbs"] for f in store.feedback() if f["thumbs"] in (1, -1)}
+    spans = dict(tuple(pd.DataFrame(store.spans()).groupby("trace_id", sort=False)))
     rows = []
-    for trace_id, group in spans.groupby("trace_id", sort=False):
-        roots = group[group.parent_id.isna()]
-        if roots.empty or "workbench.request.input" not in roots.iloc[0].attributes:
-            continue
-        root = roots.iloc[0]
-        a = root.attributes
+    for r in base:
+        group = spans[r["trace_id"]]
         chats = [s for s in group.itertuples() if s.name.startswith("chat ")]
         guard = [
             s.attributes.get("workbench.guard.blocked")
             for s in group.itertuples()
             if s.name == "guard"
         ]
-        answer = a.get("workbench.response.output") or ""
+        answer = r["output"] or ""
         chat = chats[0].attributes if chats else {}
+        thumbs = r.get("feedback", {}).get("thumbs")
         rows.append(
             {
-                "trace_id": trace_id,
-                "id": a.get("workbench.request.id"),
-                "time": pd.to_datetime(
-                    a.get("workbench.request.timestamp") or root.start_ns,
-                    utc=True,
-                    unit=None if a.get("workbench.request.timestamp") else "ns",
-                ),
-                "input": a["workbench.request.input"],
+                "trace_id": r["trace_id"],
+                "id": r["id"],
+                "time": pd.Timestamp(r["_time"]),
+                "input": r["input"],
                 "output": answer,
-                "latency_s": (root.end_ns - root.start_ns) / 1e9,
+                "latency_s": r["latency_s"],
                 "abstained": bool(ABSTAIN.search(answer)),
                 "refused": bool(refusal(answer).hit),
                 "blocked": any(g not in (None, "none", "") for g in guard),
@@ -81,8 +75,8 @@ def requests(store: TraceStore) -> pd.DataFrame:
                 "input_tokens": chat.get("gen_ai.usage.input_tokens"),
                 "output_tokens": chat.get("gen_ai.usage.output_tokens"),
                 "cost_usd": chat.get("workbench.cost_usd"),
-                "error": root.status == "ERROR" or any(c.status == "ERROR" for c in chats),
-                "negative_feedback": (votes[trace_id] == -1) if trace_id in votes else None,
+                "error": r["_status"] == "ERROR" or any(c.status == "ERROR" for c in chats),
+                "negative_feedback": (thumbs == -1) if thumbs is not None else None,
             }
         )
     return pd.DataFrame(rows).sort_values("time").reset_index(drop=True)

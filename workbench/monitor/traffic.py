@@ -39,14 +39,10 @@ def _time(value: Any, where: str) -> datetime:
 TRACE_STORES = (".sqlite", ".sqlite3", ".db")
 
 
-def read_traces(path: str | Path) -> list[dict[str, Any]]:
-    """The requests of a trace store: one per root span that carries `workbench.request.input`
-    (the reference application's), with its output, latency, original timestamp and feedback."""
-    from ..trace import TraceStore
-
-    if not Path(path).is_file():
-        raise DataError(f"trace store not found: {path}")
-    store = TraceStore(path)
+def application_requests(store) -> list[dict[str, Any]]:
+    """The reference application's requests in a trace store, oldest first: one per root span
+    that carries `workbench.request.input`, with its output, latency, original timestamp,
+    status and the latest thumbs of its feedback."""
     votes: dict[str, int] = {}
     for f in store.feedback():
         if f["thumbs"] in (1, -1):
@@ -58,7 +54,7 @@ def read_traces(path: str | Path) -> list[dict[str, Any]]:
             continue
         stamp = a.get("workbench.request.timestamp")
         moment = (
-            _time(stamp, f"{path}: trace {root['trace_id']}")
+            _time(stamp, f"{store.path}: trace {root['trace_id']}")
             if stamp
             else datetime.fromtimestamp(root["start_ns"] / 1e9, UTC)
         )
@@ -70,11 +66,22 @@ def read_traces(path: str | Path) -> list[dict[str, Any]]:
             "trace_id": root["trace_id"],
             "timestamp": moment.isoformat(),
             "_time": moment,
+            "_status": root["status"],
             "_line": n,
         }
         if root["trace_id"] in votes:
             row["feedback"] = {"thumbs": votes[root["trace_id"]]}
         rows.append(row)
+    return rows
+
+
+def read_traces(path: str | Path) -> list[dict[str, Any]]:
+    """The requests of a trace store file (see `application_requests`); none is an error."""
+    from ..trace import TraceStore
+
+    if not Path(path).is_file():
+        raise DataError(f"trace store not found: {path}")
+    rows = application_requests(TraceStore(path))
     if not rows:
         raise DataError(f"{path}: no application requests in this trace store")
     return rows
