@@ -112,6 +112,28 @@ def test_a_model_call_is_a_chat_span_under_the_request(tracing, datasets_copy, m
 
 
 @pytest.mark.integration
+def test_cache_hits_of_one_call_share_a_span(tracing, datasets_copy, tmp_path):
+    from workbench.cache import ResponseCache
+
+    cache = ResponseCache(tmp_path / "responses.sqlite")
+    requests = [Request.from_prompt(f"question {i}", max_tokens=5) for i in range(3)]
+    with FakeOpenAIServer() as server:
+        add_catalog_entry(datasets_copy, **fake_model_entry("fake", server.base_url))
+        generate_many("fake", requests, progress=False, cache=cache)
+        assert len(tracing.spans()) == 3  # a call that reaches the model: a span each
+        generate_many("fake", requests, progress=False, cache=cache)
+        generate_many("fake", requests[:1], progress=False, cache=cache)
+    *_, many, one = tracing.spans()
+    assert many["attributes"]["workbench.cached_calls"] == 3
+    assert many["attributes"]["workbench.cached"] is True
+    assert many["attributes"]["gen_ai.usage.output_tokens"] == 9
+    assert "gen_ai.input.messages" not in many["attributes"]
+    assert one["attributes"]["workbench.cached"] is True  # one hit keeps its exchange
+    assert "question 0" in one["attributes"]["gen_ai.input.messages"]
+    assert one["attributes"]["workbench.cost_usd"] == 0.0
+
+
+@pytest.mark.integration
 def test_a_guarded_call_records_its_verdict(tracing, datasets_copy):
     from workbench.safety.guard import guarded_generate
 
