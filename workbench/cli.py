@@ -285,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     apr.add_argument("--config", default=None, help="application file")
     apr.add_argument("--traces", default=None, help="trace store to fill")
     apr.add_argument("--limit", type=int, default=None, help="replay the first N requests only")
+    apr.add_argument(
+        "--batch-size", type=int, default=16, help="requests answered together (one trace each)"
+    )
     apr.set_defaults(func=cmd_app)
     return parser
 
@@ -339,7 +342,9 @@ def cmd_app(args: argparse.Namespace) -> int:
         rows = traffic.read_log(args.log)  # a bad log is an error before the model loads
         store = trace.enable(args.traces)
         try:
-            results = app.replay(app.Assistant.load(args.config), rows, limit=args.limit)
+            results = app.replay(
+                app.Assistant.load(args.config), rows, limit=args.limit, batch_size=args.batch_size
+            )
         finally:
             trace.disable()
         failed = sum(1 for r in results if r["error"])

@@ -91,54 +91,93 @@ class Assistant:
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:12]
 
     def answer(
-        self, question: str, request_id: str | None = None, timestamp: str | None = None
+        self,
+        question: str,
+        request_id: str | None = None,
+        timestamp: str | None = None,
+        parent: str | None = None,
     ) -> Answer:
         """Retrieve, prompt, guard and generate for one question, as one trace (`timestamp`:
-        when a replayed request was originally made)."""
+        when a replayed request was originally made; `parent`: a caller's W3C traceparent)."""
+        return self.answer_many([question], [request_id], [timestamp], parent=parent)[0]
+
+    def answer_many(
+        self,
+        questions: list[str],
+        request_ids: list[str | None] | None = None,
+        timestamps: list[str | None] | None = None,
+        parent: str | None = None,
+        progress: bool = False,
+    ) -> list[Answer]:
+        """`answer` for several questions at once: one trace each, one batched generation.
+
+        Each answer's latency (and its root span) runs from the start of the batch to its end:
+        what a request waits when it is served with the others.
+        """
         started = time.perf_counter()
         s, r = self.spec, self.spec.retrieval
-        with trace.span(
-            f"chain {s.name}",
-            kind="server",
-            workbench__app__name=s.name,
-            workbench__app__version=self.version,
-            workbench__request__id=request_id,
-            workbench__request__timestamp=timestamp,
-            workbench__request__input=question,
-        ) as root:
-            hits = self.index.search([question], r.retriever, r.k)[0]
+        n = len(questions)
+        ids, stamps = request_ids or [None] * n, timestamps or [None] * n
+        roots, requests, chunk_ids = [], [], []
+        for question, request_id, stamp in zip(questions, ids, stamps, strict=True):
+            root = trace.start(
+                f"chain {s.name}",
+                kind="server",
+                parent=parent,
+                workbench__app__name=s.name,
+                workbench__app__version=self.version,
+                workbench__request__id=request_id,
+                workbench__request__timestamp=stamp,
+                workbench__request__input=question,
+                workbench__batch__size=n if n > 1 else None,
+            )
+            with trace.use(root):
+                hits = self.index.search([question], r.retriever, r.k)[0]
             case = {
                 "id": request_id or "request",
                 "question": question,
                 "context": "\n\n".join(h.chunk.text for h in hits),
             }
-            request = Request(self.template.render(case), max_tokens=s.max_tokens)
-            [resp] = guarded_generate(
-                s.model,
-                [request],
-                input_guard=s.guards.input,
-                output_guard=s.guards.output,
-                progress=False,
+            roots.append(root)
+            chunk_ids.append([h.chunk.id for h in hits])
+            requests.append(
+                Request(
+                    self.template.render(case),
+                    max_tokens=s.max_tokens,
+                    traceparent=trace.traceparent(root),
+                )
             )
+        responses = guarded_generate(
+            s.model,
+            requests,
+            input_guard=s.guards.input,
+            output_guard=s.guards.output,
+            progress=progress,
+        )
+        latency = time.perf_counter() - started
+        answers = []
+        for root, resp, chunks in zip(roots, responses, chunk_ids, strict=True):
             blocked = resp.metadata.get("guard", {}).get("blocked", "")
             trace.set_attributes(
                 root,
                 workbench__response__output=resp.text,
                 workbench__guard__blocked=blocked or "none",
             )
-            if resp.error:
-                trace.set_attributes(root, error__type="workbench.call_failed")
-            trace_id = trace.current_trace_id()
-        return Answer(
-            resp.text,
-            trace_id,
-            blocked,
-            [h.chunk.id for h in hits],
-            time.perf_counter() - started,
-            resp.prompt_tokens,
-            resp.completion_tokens,
-            resp.error,
-        )
+            trace_id = trace.current_trace_id(root) if root is not None else None
+            trace.end(root, error=resp.error)
+            answers.append(
+                Answer(
+                    resp.text,
+                    trace_id,
+                    blocked,
+                    chunks,
+                    latency,
+                    resp.prompt_tokens,
+                    resp.completion_tokens,
+                    resp.error,
+                )
+            )
+        return answers
 
     def describe(self) -> dict[str, Any]:
         return {

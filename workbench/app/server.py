@@ -73,7 +73,11 @@ def make_server(app: Assistant, port: int) -> ThreadingHTTPServer:
             if body.get("stream"):
                 return self._send(400, {"error": {"message": "streaming is not supported"}})
             with lock:
-                answer = app.answer(question, request_id=self.headers.get("x-request-id"))
+                answer = app.answer(
+                    question,
+                    request_id=self.headers.get("x-request-id"),
+                    parent=self.headers.get("traceparent"),  # a traced client's trace goes on
+                )
             if answer.error:
                 return self._send(
                     502, {"error": {"message": answer.error}}, {"x-trace-id": answer.trace_id or ""}

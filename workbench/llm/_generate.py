@@ -189,6 +189,7 @@ def _span(spec: ModelSpec, request: Request, resp: Response) -> None:
         f"chat {spec.model}",
         0.0 if resp.cached else resp.latency_s,
         error=resp.error,
+        parent=request.traceparent,
         **_chat_attributes(spec, request),
         gen_ai__response__finish_reasons=[resp.finish_reason] if resp.finish_reason else None,
         gen_ai__usage__input_tokens=resp.prompt_tokens,
@@ -219,21 +220,25 @@ def _cached_span(spec: ModelSpec, requests: list[Request], resps: list[Response]
     """The cache hits of one `generate_many` call: one span, since none of them called the model.
 
     A span each would cost ~0.1 ms against ~15 µs for the hit itself; one span keeps tracing
-    cheap on cached work. A single hit (an application's request) keeps its messages.
+    cheap on cached work. A single hit (an application's request) keeps its messages, and so
+    does a hit that belongs to a trace of its own (`Request.traceparent`).
     """
-    if len(requests) == 1:
-        _span(spec, requests[0], resps[0])
-        return
-    trace.record(
-        f"chat {spec.model}",
-        0.0,
-        **_chat_attributes(spec, None),
-        gen_ai__usage__input_tokens=sum(r.prompt_tokens or 0 for r in resps),
-        gen_ai__usage__output_tokens=sum(r.completion_tokens or 0 for r in resps),
-        workbench__cached=True,
-        workbench__cached_calls=len(resps),
-        workbench__cost_usd=0.0,
-    )
+    shared = [i for i, r in enumerate(requests) if not r.traceparent]
+    for i, request in enumerate(requests):
+        if request.traceparent or len(shared) == 1:
+            _span(spec, request, resps[i])
+    if len(shared) > 1:
+        hits = [resps[i] for i in shared]
+        trace.record(
+            f"chat {spec.model}",
+            0.0,
+            **_chat_attributes(spec, None),
+            gen_ai__usage__input_tokens=sum(r.prompt_tokens or 0 for r in hits),
+            gen_ai__usage__output_tokens=sum(r.completion_tokens or 0 for r in hits),
+            workbench__cached=True,
+            workbench__cached_calls=len(hits),
+            workbench__cost_usd=0.0,
+        )
 
 
 def _run_coroutine(coro):

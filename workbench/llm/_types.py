@@ -28,6 +28,9 @@ class Request:
     response_format: dict[str, Any] | None = None
     # Free-form labels (case id, task, ...) carried to the response; not part of the cache key.
     metadata: dict[str, Any] = field(default_factory=dict)
+    # W3C traceparent of the span this request's spans go under when tracing (default: the
+    # current span), so a batch of requests can belong to one trace each.
+    traceparent: str | None = None
 
     def params(self) -> dict[str, Any]:
         return {

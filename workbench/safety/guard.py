@@ -166,6 +166,7 @@ def guarded_generate(
             "guard",
             0.0,
             kind="internal",
+            parent=requests[i].traceparent,
             workbench__guard__input=input_guard,
             workbench__guard__output=output_guard,
             workbench__guard__blocked=blocked or "none",

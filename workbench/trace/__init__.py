@@ -1,7 +1,8 @@
 """Tracing of an application's work (OpenTelemetry spans, GenAI semantic conventions) into a
 local SQLite trace store, OTLP JSON import and export, and user feedback attached to traces.
 
-- `tracer`: `enable` / `disable`, `span` (a block), `record` (finished work), the exporter.
+- `tracer`: `enable` / `disable`, `span` (a block), `record` (finished work), `start` / `use` /
+  `end` and `traceparent` (one root per request of a batch), the exporter.
 - `store`: `TraceStore`, spans and feedback in SQLite (WAL; several writers; kill-safe).
 - `otlp`: OTLP JSON files in and out, so other OpenTelemetry applications can be analysed.
 """
@@ -14,10 +15,14 @@ from .tracer import (
     disable,
     enable,
     enabled,
+    end,
     record,
     set_attributes,
     span,
+    start,
     store,
+    traceparent,
+    use,
 )
 
 __all__ = [
@@ -28,10 +33,14 @@ __all__ = [
     "disable",
     "enable",
     "enabled",
+    "end",
     "export_otlp",
     "import_otlp",
     "record",
     "set_attributes",
     "span",
+    "start",
     "store",
+    "traceparent",
+    "use",
 ]

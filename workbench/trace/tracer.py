@@ -140,14 +140,74 @@ def _kind(name: str):
     return getattr(SpanKind, name.upper())
 
 
+def _parent(traceparent: str | None):
+    """An OpenTelemetry context from a W3C `traceparent` value (None: the current span)."""
+    if not traceparent:
+        return None
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    return TraceContextTextMapPropagator().extract({"traceparent": traceparent})
+
+
 @contextlib.contextmanager
-def span(name: str, kind: str = "internal", **attrs: Any) -> Iterator[Any]:
-    """A span around a block (the current span becomes its parent); None when tracing is off."""
+def span(
+    name: str, kind: str = "internal", parent: str | None = None, **attrs: Any
+) -> Iterator[Any]:
+    """A span around a block, under `parent` (a W3C traceparent, e.g. a client's header) or
+    else the current span; None when tracing is off."""
     if _tracer is None:
         yield None
         return
-    with _tracer.start_as_current_span(name, kind=_kind(kind), attributes=attributes(**attrs)) as s:
+    with _tracer.start_as_current_span(
+        name, context=_parent(parent), kind=_kind(kind), attributes=attributes(**attrs)
+    ) as s:
         yield s
+
+
+def start(name: str, kind: str = "internal", parent: str | None = None, **attrs: Any) -> Any:
+    """A span started now under `parent` (a W3C traceparent) or else the current span, not made
+    current, ended by `end`: for work on several requests at once (one root each). None when
+    tracing is off."""
+    if _tracer is None:
+        return None
+    return _tracer.start_span(
+        name, context=_parent(parent), kind=_kind(kind), attributes=attributes(**attrs)
+    )
+
+
+@contextlib.contextmanager
+def use(target) -> Iterator[None]:
+    """Make a span from `start` the current one within a block (it stays open)."""
+    if target is None:
+        yield
+        return
+    from opentelemetry import trace as otel
+
+    with otel.use_span(target, end_on_exit=False):
+        yield
+
+
+def end(target, error: str | None = None) -> None:
+    """End a span from `start` (it is written to the store then), failed when `error` is set."""
+    if target is None:
+        return
+    if error:
+        from opentelemetry.trace import Status, StatusCode
+
+        target.set_attribute("error.type", "workbench.call_failed")
+        target.set_status(Status(StatusCode.ERROR, config.redact(error)))
+    target.end()
+
+
+def traceparent(target=None) -> str | None:
+    """The W3C `traceparent` of a span (default: the current one), for work done elsewhere
+    (a batch, another thread) to record its spans under it; None when there is none."""
+    if _tracer is None:
+        return None
+    from opentelemetry import trace as otel
+
+    ctx = (target or otel.get_current_span()).get_span_context()
+    return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-01" if ctx.is_valid else None
 
 
 def set_attributes(target, **attrs: Any) -> None:
@@ -162,27 +222,35 @@ def record(
     *,
     kind: str = "client",
     error: str | None = None,
+    parent: str | None = None,
     **attrs: Any,
 ) -> None:
-    """A span for work that has just finished and took `seconds`, under the current span."""
+    """A span for work that has just finished and took `seconds`, under `parent` (a W3C
+    traceparent) or else the current span."""
     if _tracer is None:
         return
     from opentelemetry.trace import Status, StatusCode
 
     end = time.time_ns()
     start = end - int((seconds or 0.0) * 1e9)
-    s = _tracer.start_span(name, kind=_kind(kind), start_time=start, attributes=attributes(**attrs))
+    s = _tracer.start_span(
+        name,
+        context=_parent(parent),
+        kind=_kind(kind),
+        start_time=start,
+        attributes=attributes(**attrs),
+    )
     if error:
         s.set_attribute("error.type", "workbench.call_failed")
         s.set_status(Status(StatusCode.ERROR, config.redact(error)))
     s.end(end_time=end)
 
 
-def current_trace_id() -> str | None:
-    """The trace id of the current span (hex), or None."""
+def current_trace_id(target=None) -> str | None:
+    """The trace id (hex) of a span (default: the current one), or None."""
     if _tracer is None:
         return None
     from opentelemetry import trace as otel
 
-    ctx = otel.get_current_span().get_span_context()
+    ctx = (target or otel.get_current_span()).get_span_context()
     return f"{ctx.trace_id:032x}" if ctx.is_valid else None
