@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
+from workbench.errors import DataError
 from workbench.monitor import evaluation
 from workbench.trace import TraceStore
 
@@ -73,3 +75,48 @@ def test_checks_per_request_and_per_window_with_a_change_test(tmp_path):
         changes.loc["abstained", "p_value"] < 0.001 and changes.loc["latency_s", "p_value"] < 0.001
     )
     assert changes.loc["error", "p_value"] == pytest.approx(1.0)
+
+
+@pytest.mark.unit
+def test_window_quality_changes_and_rules_that_need_the_change_test(tmp_path):
+    from workbench.monitor import alerts
+
+    reference = pd.DataFrame({"refused": [False] * 40, "error": [False] * 40})
+    few = pd.DataFrame({"refused": [True, False, False], "error": [False] * 3})
+    many = pd.DataFrame({"refused": [True] * 10 + [False] * 20, "error": [False] * 30})
+    q_few, q_many = (evaluation.window_quality(x, reference) for x in (few, many))
+    assert q_few["refused_change"] == pytest.approx(1 / 3) and q_few["refused_change_p"] > 0.05
+    assert q_many["refused_rate"] == pytest.approx(1 / 3) and q_many["refused_change_p"] < 0.001
+    assert q_many["grounded_rate"] is None and q_many["evaluated"] == 30  # not measured: None
+    rules_file = tmp_path / "alerts.yaml"
+    rules_file.write_text(
+        "alerts:\n  - {name: refusals up, metric: refused_change, op: '>', threshold: 0.1,"
+        " p_below: 0.05}\n"
+    )
+    rules, _ = alerts.load_rules(rules_file)
+    assert alerts.evaluate(rules, "w", q_few, []) == []  # one refusal in three: chance
+    [fired] = alerts.evaluate(rules, "w", q_many, [], {"refused": ["trace 1: why?"]})
+    assert fired["p_value"] < 0.001 and fired["examples"] == ["trace 1: why?"]
+    rules_file.write_text(
+        "alerts:\n  - {name: x, metric: mmd_p, op: '<', threshold: 0.1, p_below: 0.05}\n"
+    )
+    with pytest.raises(DataError, match=r"alerts\[0\] \(x\): p_below applies to a \*_change"):
+        alerts.load_rules(rules_file)
+
+
+@pytest.mark.integration
+def test_monitor_reads_trace_stores_and_alerts_on_their_quality(tmp_path):
+    from workbench.monitor import runner
+
+    reference, current = TraceStore(tmp_path / "ref.sqlite"), TraceStore(tmp_path / "cur.sqlite")
+    for i in range(60):
+        _request(reference, i + 1, 2, "Every employee gets 25 days of paid annual leave.")
+    for i in range(30):
+        answer = "I can't help with that request." if i % 2 else "You get 25 days of leave."
+        _request(current, 200 + i, 3, answer)
+    folder, record = runner.run(reference.path, current.path, root=tmp_path / "reports")
+    [alert] = [a for a in record["alerts"] if a["alert"] == "refusal rate up"]
+    assert alert["value"] == pytest.approx(0.5) and alert["p_value"] < 0.001
+    assert alert["examples"][0].startswith(f"trace {201:032x}: How much leave?")
+    [window] = [json.loads(x) for x in (folder / "windows.jsonl").read_text().splitlines()]
+    assert window["evaluated"] == 30 and window["grounded_change"] is not None

@@ -15,6 +15,7 @@ from ..data import read_yaml_mapping
 from ..errors import DataError
 from ..io import Schema, read_text, validate
 from .drift import WindowDrift
+from .evaluation import QUALITY_METRICS
 
 TESTS = {
     ("ks", "characters"): "characters_p",
@@ -33,6 +34,7 @@ METRICS = (
     "requests",
     "latency_p95_s",
     "negative_feedback_share",
+    *QUALITY_METRICS,
 )
 OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
@@ -42,6 +44,9 @@ class Rule(Schema):
     metric: str
     op: Literal["<", "<=", ">", ">="]
     threshold: float
+    # For a `*_change` metric: fire only when the change test's p-value is below this too, so
+    # a handful of requests cannot raise an alert by chance.
+    p_below: float | None = Field(None, gt=0, le=1)
 
 
 def default_path() -> Path:
@@ -61,6 +66,11 @@ def load_rules(path: str | Path | None = None) -> tuple[list[Rule], str]:
             raise DataError(
                 f"{path}: alerts[{i}] ({rule.name}): unknown metric {rule.metric!r}; "
                 f"known: {', '.join(METRICS)}"
+            )
+        if rule.p_below is not None and f"{rule.metric}_p" not in METRICS:
+            raise DataError(
+                f"{path}: alerts[{i}] ({rule.name}): p_below applies to a *_change metric "
+                f"(one with a change test), not to {rule.metric!r}"
             )
         rules.append(rule)
     version = hashlib.sha256(read_text(path, "alert rules").encode()).hexdigest()[:12]
@@ -94,14 +104,25 @@ def window_metrics(drift: WindowDrift | None, rows: list[dict[str, Any]]) -> dic
 
 
 def evaluate(
-    rules: list[Rule], window: str, metrics: dict[str, Any], examples: list[str]
+    rules: list[Rule],
+    window: str,
+    metrics: dict[str, Any],
+    examples: list[str],
+    by_rate: dict[str, list[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """The alerts that fire on one window: each names the window, metric, value, threshold and
-    example requests. A metric that was not measured fires nothing (and is not 'fine' either:
-    the window's table says 'not enough data')."""
+    examples (the requests that best show a drift; for a rate, the traces it counted). A
+    metric that was not measured fires nothing (and is not 'fine' either: the window's table
+    says 'not enough data')."""
     fired = []
     for rule in rules:
+        rate = rule.metric.split("_")[0]
+        shown = (by_rate or {}).get(rate, examples) if rule.metric in QUALITY_METRICS else examples
         value = metrics.get(rule.metric)
+        if rule.p_below is not None:
+            p = metrics.get(f"{rule.metric}_p")
+            if p is None or p >= rule.p_below:
+                continue
         if value is not None and OPS[rule.op](value, rule.threshold):
             fired.append(
                 {
@@ -111,7 +132,8 @@ def evaluate(
                     "value": value,
                     "op": rule.op,
                     "threshold": rule.threshold,
-                    "examples": examples[:3],
+                    "p_value": metrics.get(f"{rule.metric}_p") if rule.p_below else None,
+                    "examples": shown[:3],
                 }
             )
     return fired

@@ -41,6 +41,18 @@ def _grounded(answer: str, context: str) -> bool | None:
     return len(words & known) / len(words) >= GROUNDED
 
 
+def _text_checks(answer: str, latency_s: Any, feedback: Any) -> dict[str, Any]:
+    """The checks that need only the answer's text (and the request's latency and feedback)."""
+    thumbs = feedback.get("thumbs") if isinstance(feedback, dict) else None
+    return {
+        "latency_s": latency_s if isinstance(latency_s, int | float) else None,
+        "abstained": bool(ABSTAIN.search(answer)),
+        "refused": bool(refusal(answer).hit),
+        "answer_words": len(answer.split()),
+        "negative_feedback": (thumbs == -1) if thumbs in (1, -1) else None,
+    }
+
+
 def requests(store: TraceStore) -> pd.DataFrame:
     """One row per application request in the store, with every reference-free check."""
     base = application_requests(store)
@@ -58,7 +70,6 @@ def requests(store: TraceStore) -> pd.DataFrame:
         ]
         answer = r["output"] or ""
         chat = chats[0].attributes if chats else {}
-        thumbs = r.get("feedback", {}).get("thumbs")
         rows.append(
             {
                 "trace_id": r["trace_id"],
@@ -66,17 +77,13 @@ def requests(store: TraceStore) -> pd.DataFrame:
                 "time": pd.Timestamp(r["_time"]),
                 "input": r["input"],
                 "output": answer,
-                "latency_s": r["latency_s"],
-                "abstained": bool(ABSTAIN.search(answer)),
-                "refused": bool(refusal(answer).hit),
+                **_text_checks(answer, r["latency_s"], r.get("feedback")),
                 "blocked": any(g not in (None, "none", "") for g in guard),
                 "grounded": _grounded(answer, _context(chat.get("gen_ai.input.messages"))),
-                "answer_words": len(answer.split()),
                 "input_tokens": chat.get("gen_ai.usage.input_tokens"),
                 "output_tokens": chat.get("gen_ai.usage.output_tokens"),
                 "cost_usd": chat.get("workbench.cost_usd"),
                 "error": r["_status"] == "ERROR" or any(c.status == "ERROR" for c in chats),
-                "negative_feedback": (thumbs == -1) if thumbs is not None else None,
             }
         )
     return pd.DataFrame(rows).sort_values("time").reset_index(drop=True)
@@ -158,4 +165,65 @@ def changes(df: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     out["change"] = out["current"] - out["reference"]
     out["note"] = ["not enough data" if p is None else "" for p in out["p_value"]]
+    return out
+
+
+# Rates an alert rule can follow per window: `<rate>_rate`, `<rate>_change` (current minus the
+# reference, 0.10 = 10 points) and `<rate>_change_p` (Fisher's exact test of the change).
+ALERT_RATES = ("abstained", "refused", "blocked", "grounded", "error")
+QUALITY_METRICS = (
+    "evaluated",
+    *(f"{r}_{suffix}" for r in ALERT_RATES for suffix in ("rate", "change", "change_p")),
+)
+
+
+def attach(rows: list[dict[str, Any]], evaluated: pd.DataFrame, key: str = "id") -> int:
+    """Give each log row the checks of its evaluated request (matched on `key`); how many got
+    them. Rows without are simply not evaluated (the window's `evaluated` count says so)."""
+    if evaluated is None or evaluated.empty:
+        return 0
+    by_key = {r[key]: r for r in evaluated.to_dict("records")}
+    n = 0
+    for row in rows:
+        checks = by_key.get(row.get(key))
+        if checks is not None:
+            row["_checks"] = checks
+            n += 1
+    return n
+
+
+def checks(row: dict[str, Any]) -> dict[str, Any] | None:
+    """A log row's checks: attached from its trace (`attach`), else computed from a logged
+    `output` (the text checks only); None when the request was not evaluated."""
+    if "_checks" in row:
+        return row["_checks"]
+    if isinstance(row.get("output"), str):
+        return {
+            **_text_checks(row["output"], row.get("latency_s"), row.get("feedback")),
+            "error": bool(row.get("error")),
+        }
+    return None
+
+
+def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The checks of the rows that were evaluated, one row each."""
+    return pd.DataFrame([c for c in map(checks, rows) if c is not None])
+
+
+def window_quality(current: pd.DataFrame, reference: pd.DataFrame) -> dict[str, Any]:
+    """Each alertable rate of a window's evaluated requests, its change against the
+    reference's and Fisher's p-value for that change (None where not measured)."""
+    from scipy.stats import fisher_exact
+
+    out: dict[str, Any] = dict.fromkeys(QUALITY_METRICS)
+    out["evaluated"] = len(current)
+    for r in ALERT_RATES:
+        b = current[r].dropna().astype(bool) if r in current else pd.Series(dtype=bool)
+        a = reference[r].dropna().astype(bool) if r in reference else pd.Series(dtype=bool)
+        if len(b):
+            out[f"{r}_rate"] = float(b.mean())
+        if len(a) and len(b):
+            out[f"{r}_change"] = float(b.mean() - a.mean())
+            table = [[int(b.sum()), len(b) - int(b.sum())], [int(a.sum()), len(a) - int(a.sum())]]
+            out[f"{r}_change_p"] = float(fisher_exact(table).pvalue)
     return out

@@ -13,7 +13,7 @@ from .. import config, runs, tracking
 from ..embeddings import embed
 from ..errors import DataError
 from ..io import write_json_atomic
-from . import alerts, stats, traffic
+from . import alerts, evaluation, stats, traffic
 from .drift import compare
 
 MIN_REFERENCE = 50  # reference requests below which no test can say anything useful
@@ -36,8 +36,11 @@ def analyse(
     ref_vectors=None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """(one record per window, the alerts that fired, the uncovered requests as candidate
-    evaluation cases) for windows of requests against the reference requests."""
+    evaluation cases) for windows of requests against the reference requests. Rows with
+    continuous-evaluation checks (a trace store's, `evaluation.attach`ed, or a logged output)
+    give each window its quality rates and their change against the reference's."""
     ref_texts = [r["input"] for r in ref_rows]
+    ref_quality = evaluation.frame(ref_rows)
     if ref_vectors is None:
         ref_vectors = embed(ref_texts)
     windows, fired, candidates = [], [], []
@@ -47,8 +50,14 @@ def analyse(
         drift = None
         if len(rows) >= stats.MIN_N:
             drift = compare(ref_texts, texts, reference_vectors=ref_vectors)
-        metrics = alerts.window_metrics(drift, rows)
-        fired += alerts.evaluate(rule_list, label, metrics, drift.examples if drift else [])
+        quality = evaluation.frame(rows)
+        metrics = {
+            **alerts.window_metrics(drift, rows),
+            **evaluation.window_quality(quality, ref_quality),
+        }
+        fired += alerts.evaluate(
+            rule_list, label, metrics, drift.examples if drift else [], _counted(rows)
+        )
         verdict = drift.verdict() if drift else ("empty window" if not rows else "not enough data")
         windows.append(
             {
@@ -77,6 +86,29 @@ def analyse(
     return windows, fired, candidates
 
 
+def _read(path: str | Path) -> list[dict[str, Any]]:
+    """A log's requests; from a trace store, each with its continuous-evaluation checks."""
+    rows = traffic.read_log(path)
+    if Path(path).suffix.lower() in traffic.TRACE_STORES:
+        from ..trace import TraceStore
+
+        evaluation.attach(rows, evaluation.requests(TraceStore(path)), key="trace_id")
+    return rows
+
+
+def _counted(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """For each alertable rate, the requests it counted (trace id when traced, and input)."""
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        checks = evaluation.checks(row) or {}
+        for rate in evaluation.ALERT_RATES:
+            if checks.get(rate) is True:
+                where = f"trace {row['trace_id']}: " if row.get("trace_id") else ""
+                text = row["input"] if len(row["input"]) <= 120 else row["input"][:120] + "…"
+                out.setdefault(rate, []).append(where + text)
+    return out
+
+
 def run(
     reference: str | Path,
     current: str | Path,
@@ -94,12 +126,12 @@ def run(
     started = time.time()
     rule_list, version = alerts.load_rules(rules)
     traffic.parse_window(window)
-    ref_rows = traffic.read_log(reference)
+    ref_rows = _read(reference)
     if len(ref_rows) < MIN_REFERENCE:
         raise DataError(
             f"{reference}: {len(ref_rows)} reference requests; at least {MIN_REFERENCE} are needed"
         )
-    cur_windows = traffic.windows(traffic.read_log(current), window)
+    cur_windows = traffic.windows(_read(current), window)
     ref_vectors = embed([r["input"] for r in ref_rows])
     windows, fired, candidates = analyse(ref_rows, cur_windows, rule_list, ref_vectors)
     run_id, stage = runs.stage(NOTEBOOK, root)

@@ -46,7 +46,9 @@ def topics(reference: np.ndarray, current: np.ndarray, k: int = 8, seed: int = 0
     """Cluster labels of reference and current vectors, clusters fitted on the reference."""
     from sklearn.cluster import KMeans
 
-    k = max(2, min(k, len(reference) // 10))
+    # No more clusters than distinct reference vectors (a reference of repeated requests).
+    distinct = len(np.unique(np.round(reference, 6), axis=0))
+    k = max(1, min(k, len(reference) // 10, distinct))
     model = KMeans(n_clusters=k, random_state=seed, n_init=10).fit(reference)
     return [f"t{c}" for c in model.labels_], [f"t{c}" for c in model.predict(current)]
 
