@@ -216,3 +216,35 @@ def window_rates(table: pd.DataFrame, rates: list[str], ax=None):
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return ax
+
+
+def window_series(frame: pd.DataFrame, alpha: float = 0.01):
+    """The drift of each window at a glance: mean tokens per request and the uncovered share
+    (95 % intervals), the domain classifier's AUC (0.5 = indistinguishable) and the MMD
+    test's adjusted p-value against the drift threshold. `frame`: `runner.windows_frame`."""
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3.2))
+    x = np.arange(len(frame))
+    labels = [str(w)[5:10] for w in frame.index]
+
+    def bars(ax, mid, low, high, title):
+        mid, low, high = (pd.to_numeric(frame[c], errors="coerce") for c in (mid, low, high))
+        ax.errorbar(x, mid, yerr=[mid - low, high - mid], marker="o", capsize=3)
+        ax.set_title(title, fontsize=9)
+
+    bars(axes[0], "tokens_mean", "tokens_mean_low", "tokens_mean_high", "tokens per request")
+    bars(axes[1], "uncovered_share", "uncovered_low", "uncovered_high", "share not covered")
+    axes[1].set_ylim(0, 1)
+    axes[2].plot(x, pd.to_numeric(frame["classifier_auc"], errors="coerce"), marker="o")
+    axes[2].axhline(0.5, color="grey", lw=0.8, ls="--")
+    axes[2].set_ylim(0, 1.02)
+    axes[2].set_title("domain classifier AUC", fontsize=9)
+    p = pd.to_numeric(frame["mmd_p"], errors="coerce").clip(lower=1e-4)
+    axes[3].semilogy(x, p, marker="o")
+    axes[3].axhline(alpha, color="tab:red", lw=0.8, ls="--", label=f"drift below {alpha}")
+    axes[3].set_title("MMD p (adjusted)", fontsize=9)
+    axes[3].legend(fontsize=7)
+    for ax in axes:
+        ax.set_xticks(x, labels, fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -71,4 +71,15 @@ def code_block(lines: list[str]) -> str:
 
 def trace_html(roots: list[dict]) -> str:
     """A trace as a tree of spans (name, duration, attributes), every value escaped."""
-    return render("trace.html.j2", roots=roots)
+    import json
+
+    def shown(span: dict) -> dict:
+        # Values as their reader wrote them (JSON for lists, unescaped quotes and accents);
+        # the template escapes them for HTML.
+        attrs = {
+            k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+            for k, v in span["attributes"].items()
+        }
+        return {**span, "attributes": attrs, "children": [shown(c) for c in span["children"]]}
+
+    return render("trace.html.j2", roots=[shown(r) for r in roots])

@@ -133,7 +133,8 @@ def evaluate(
                     "op": rule.op,
                     "threshold": rule.threshold,
                     "p_value": metrics.get(f"{rule.metric}_p") if rule.p_below else None,
-                    "examples": shown[:3],
+                    # A request can be long (a pasted e-mail thread): its start is enough.
+                    "examples": [e if len(e) <= 200 else e[:200] + "…" for e in shown[:3]],
                 }
             )
     return fired

@@ -64,6 +64,7 @@ def analyse(
                 "window": label,
                 "verdict": verdict,
                 **metrics,
+                **_series(texts, drift),
                 "tests": drift.table.to_dict("records") if drift else [],
                 "ngrams": drift.ngrams if drift else [],
                 # The requests themselves can be long (a pasted e-mail thread): show their start.
@@ -84,6 +85,26 @@ def analyse(
                 }
             )
     return windows, fired, candidates
+
+
+def _series(texts: list[str], drift) -> dict[str, Any]:
+    """What the per-window time series plots with intervals: mean tokens per request
+    (bootstrap) and the uncovered share (Wilson)."""
+    from ..stats import bootstrap_ci, proportion_ci
+    from .text import token_counts
+
+    out: dict[str, Any] = dict.fromkeys(SERIES)
+    if texts:
+        tokens = token_counts(texts).tolist()
+        out["tokens_mean"], out["tokens_mean_low"], out["tokens_mean_high"] = bootstrap_ci(tokens)
+    if drift is not None:
+        out["uncovered_low"], out["uncovered_high"] = proportion_ci(
+            len(drift.uncovered), len(texts)
+        )
+    return out
+
+
+SERIES = ("tokens_mean", "tokens_mean_low", "tokens_mean_high", "uncovered_low", "uncovered_high")
 
 
 def _read(path: str | Path) -> list[dict[str, Any]]:
@@ -189,7 +210,7 @@ def windows_frame(windows: list[dict[str, Any]]):
     import pandas as pd
 
     return pd.DataFrame(
-        [{k: w[k] for k in ("window", "verdict", *alerts.METRICS)} for w in windows]
+        [{k: w.get(k) for k in ("window", "verdict", *alerts.METRICS, *SERIES)} for w in windows]
     ).set_index("window")
 
 
