@@ -31,16 +31,23 @@ SERVED = {"n": 16, "concurrency": 4, "max_tokens": 24, "rounds": 3}
 MODEL = "smollm2-135m-instruct"
 
 
-async def bare(base_url: str, model: str, prompts: list[str], concurrency: int, max_tokens: int,
-               stream: bool) -> None:  # fmt: skip
+async def bare(
+    base_url: str, model: str, prompts: list[str], concurrency: int, max_tokens: int, stream: bool
+) -> None:
     import openai
 
     client = openai.AsyncOpenAI(base_url=base_url, api_key="not-needed", max_retries=0)
     sem = asyncio.Semaphore(concurrency)
 
     async def one(prompt: str) -> str:
-        kwargs = {"model": model, "messages": [{"role": "user", "content": prompt}],
-                  "max_tokens": max_tokens, "temperature": 0.0, "top_p": 1.0, "seed": 0}  # fmt: skip
+        kwargs = {
+            "model": model,
+            "messages": [{"role": "user", "content": prompt}],
+            "max_tokens": max_tokens,
+            "temperature": 0.0,
+            "top_p": 1.0,
+            "seed": 0,
+        }
         async with sem:
             if not stream:
                 done = await client.chat.completions.create(**kwargs)
@@ -65,8 +72,15 @@ def catalog_with(model_id: str, served_name: str, base_url: str) -> None:
     tmp = Path(tempfile.mkdtemp())
     shutil.copy(config.datasets_dir() / "models.yaml", tmp / "models.yaml")
     catalog = yaml.safe_load((tmp / "models.yaml").read_text())
-    catalog["models"].append({"id": model_id, "provider": "openai", "kind": "chat",
-                              "model": served_name, "base_url": base_url})  # fmt: skip
+    catalog["models"].append(
+        {
+            "id": model_id,
+            "provider": "openai",
+            "kind": "chat",
+            "model": served_name,
+            "base_url": base_url,
+        }
+    )
     (tmp / "models.yaml").write_text(yaml.safe_dump(catalog))
     os.environ["WORKBENCH_DATASETS"] = str(tmp)
 
@@ -79,15 +93,17 @@ def compare(name: str, base_url: str, served_name: str, cfg: dict, goal: str) ->
     requests = [Request.from_prompt(p, max_tokens=cfg["max_tokens"]) for p in prompts]
 
     def ours() -> None:
-        out = generate_many("bench-http", requests, concurrency=cfg["concurrency"], cache=False,
-                            progress=False)  # fmt: skip
+        out = generate_many(
+            "bench-http", requests, concurrency=cfg["concurrency"], cache=False, progress=False
+        )
         failed = [r.error for r in out if r.error]
         if failed:
             raise SystemExit(f"{len(failed)} failed calls, e.g. {failed[0]}")
 
     def bare_side(stream: bool):
-        return lambda: asyncio.run(bare(base_url, served_name, prompts, cfg["concurrency"],
-                                        cfg["max_tokens"], stream))  # fmt: skip
+        return lambda: asyncio.run(
+            bare(base_url, served_name, prompts, cfg["concurrency"], cfg["max_tokens"], stream)
+        )
 
     sides = {
         "generate_many": ours,
@@ -110,8 +126,9 @@ def compare(name: str, base_url: str, served_name: str, cfg: dict, goal: str) ->
 def instant() -> None:
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "tests" / "fake_openai.py"), str(INSTANT["delay_s"])],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         base_url = server.stdout.readline().strip()
         compare("client_overhead", base_url, "fake-model", INSTANT, "<= 1.05")

@@ -37,13 +37,26 @@ def main() -> None:
     get_provider(MODEL).load()
     generate_many(MODEL, REQUESTS[:2], cache=False, progress=False)  # warm-up
     tokens: dict[str, list[int]] = {"batched": [], "one_at_a_time": []}
-    times = alternate({"one_at_a_time": lambda: run(1, tokens["one_at_a_time"]),
-                       "batched": lambda: run(None, tokens["batched"])}, ROUNDS)  # fmt: skip
+    times = alternate(
+        {
+            "one_at_a_time": lambda: run(1, tokens["one_at_a_time"]),
+            "batched": lambda: run(None, tokens["batched"]),
+        },
+        ROUNDS,
+    )
     # Seconds per generated token, so the ratio reads as "x tokens/s" (greedy: equal counts).
     per_token = {k: [t / n for t, n in zip(times[k], tokens[k], strict=True)] for k in times}
-    ratio_report("local_batching", per_token, "one_at_a_time", "batched", ">= 4",
-                 meaning="tokens/s of batched over one-at-a-time", requests=len(REQUESTS),
-                 tokens=tokens, threads=2)  # fmt: skip
+    ratio_report(
+        "local_batching",
+        per_token,
+        "one_at_a_time",
+        "batched",
+        ">= 4",
+        meaning="tokens/s of batched over one-at-a-time",
+        requests=len(REQUESTS),
+        tokens=tokens,
+        threads=2,
+    )
 
 
 if __name__ == "__main__":

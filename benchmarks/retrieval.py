@@ -58,9 +58,17 @@ def main() -> None:
 
     run_ours(), run_faiss()  # warm-up
     times = alternate({"workbench": run_ours, "faiss_flat": run_faiss}, ROUNDS)
-    ratio_report("retrieval", times, "workbench", "faiss_flat", "<= 1.5",
-                 recall_at_10_vs_faiss=round(float(np.mean(agree)), 4), chunks=N,
-                 queries_per_round=QUERIES, threads=1)  # fmt: skip
+    ratio_report(
+        "retrieval",
+        times,
+        "workbench",
+        "faiss_flat",
+        "<= 1.5",
+        recall_at_10_vs_faiss=round(float(np.mean(agree)), 4),
+        chunks=N,
+        queries_per_round=QUERIES,
+        threads=1,
+    )
 
 
 if __name__ == "__main__":

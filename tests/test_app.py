@@ -88,9 +88,15 @@ def test_a_replayed_log_fills_the_trace_store_that_monitor_reads(assistant, tmp_
     from workbench.monitor import traffic
 
     log = tmp_path / "log.jsonl"
-    rows = [{"id": "r2", "timestamp": "2026-11-02T09:00:00Z", "input": "When is salary paid?",
-             "feedback": {"thumbs": -1, "comment": "too vague"}},
-            {"id": "r1", "timestamp": "2026-11-02T08:00:00Z", "input": "How do I get a parking space?"}]  # fmt: skip
+    rows = [
+        {
+            "id": "r2",
+            "timestamp": "2026-11-02T09:00:00Z",
+            "input": "When is salary paid?",
+            "feedback": {"thumbs": -1, "comment": "too vague"},
+        },
+        {"id": "r1", "timestamp": "2026-11-02T08:00:00Z", "input": "How do I get a parking space?"},
+    ]
     log.write_text("".join(json.dumps(r) + "\n" for r in rows))
     store = trace.enable(tmp_path / "replayed.sqlite")
     try:

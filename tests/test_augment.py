@@ -45,8 +45,12 @@ def test_augment_noise_keeps_label_and_links_parent():
 
 @pytest.mark.unit
 def test_qa_noise_changes_the_question_not_the_context():
-    row = {"id": "q", "input": "Context: Hotels up to 140 EUR.\nQuestion: How much is the hotel limit?",
-           "question": "How much is the hotel limit?", "reference": "140 EUR"}  # fmt: skip
+    row = {
+        "id": "q",
+        "input": "Context: Hotels up to 140 EUR.\nQuestion: How much is the hotel limit?",
+        "question": "How much is the hotel limit?",
+        "reference": "140 EUR",
+    }
     for seed in range(5):
         for copy in augment.augment_noise([row], seed=seed):
             assert copy["input"].startswith("Context: Hotels up to 140 EUR.\nQuestion: ")
@@ -72,7 +76,12 @@ def test_a_paraphrase_that_copies_its_parent_is_rejected(datasets_copy):
             "input": "The delivery arrived two days late and the driver left it in the rain.",
         },
     ]
-    with FakeOpenAIServer(script=["say:" + ROW["input"].upper(), "say:My parcel came 48 hours after the promised date."]) as srv:  # fmt: skip
+    with FakeOpenAIServer(
+        script=[
+            "say:" + ROW["input"].upper(),
+            "say:My parcel came 48 hours after the promised date.",
+        ]
+    ) as srv:
         add_catalog_entry(datasets_copy, **fake_model_entry("para", srv.base_url))
         kept, rejected = augment.augment_paraphrase("para", rows, concurrency=1)
     assert [r["parent_id"] for r in kept] == ["r2"]

@@ -16,9 +16,18 @@ from fake_openai import FakeOpenAIServer
 WORKBENCH = str(Path(sys.executable).parent / "workbench")
 CANARY = "sk-canary-7f3a9c2e51d84b06"
 TINY_DISCOVERY = (
-    "run", "01_model_discovery", "-p", "models", "[smollm2-135m-instruct]",
-    "-p", "tasks", "[sentiment, customer_service]", "-p", "n_cases", "2",
-)  # fmt: skip
+    "run",
+    "01_model_discovery",
+    "-p",
+    "models",
+    "[smollm2-135m-instruct]",
+    "-p",
+    "tasks",
+    "[sentiment, customer_service]",
+    "-p",
+    "n_cases",
+    "2",
+)
 
 
 def run(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -215,8 +224,19 @@ def test_synthetic_set_is_reproducible_and_loads_as_a_task_in_model_discovery(
     assert promoted.returncode == 0, promoted.stderr
     with FakeOpenAIServer() as server:
         add_catalog_entry(datasets_copy, **fake_model_entry("fake", server.base_url))
-        out = run("run", "01_model_discovery", "-p", "models", "[fake]", "-p", "tasks", "[synthetic_reviews]",
-                  "-p", "n_cases", "3")  # fmt: skip
+        out = run(
+            "run",
+            "01_model_discovery",
+            "-p",
+            "models",
+            "[fake]",
+            "-p",
+            "tasks",
+            "[synthetic_reviews]",
+            "-p",
+            "n_cases",
+            "3",
+        )
     assert out.returncode == 0, out.stderr
     used = json.loads((Path(out.stdout.strip().splitlines()[-1]) / "run.json").read_text())[
         "datasets"
@@ -236,9 +256,26 @@ def test_malformed_seed_file_fails_the_synthetic_run_naming_file_and_line(datase
     assert out.returncode == 1 and "broken_seeds.jsonl:2: not valid JSON" in out.stderr
 
 
-FUZZ_TINY = ("-p", "categories", "[system_prompt_leak]", "-p", "n_per_category", "2",
-             "-p", "mutators", "[base64]", "-p", "guards", "[none, output]", "-p", "paraphrase_model", "''",
-             "-p", "max_false_positive", "1.0")  # the double leaks on benign requests too  # fmt: skip
+FUZZ_TINY = (
+    "-p",
+    "categories",
+    "[system_prompt_leak]",
+    "-p",
+    "n_per_category",
+    "2",
+    "-p",
+    "mutators",
+    "[base64]",
+    "-p",
+    "guards",
+    "[none, output]",
+    "-p",
+    "paraphrase_model",
+    "''",
+    "-p",
+    "max_false_positive",
+    "1.0",
+)  # the double leaks on benign requests too
 
 
 @pytest.mark.notebook
@@ -275,8 +312,17 @@ def test_fuzzing_run_gates_and_replays_a_finding(datasets_copy):
         assert tampered.returncode == 1 and "NOT reproduced: output" in tampered.stdout
 
         # the gate fails the run (non-zero exit) when attacks succeed too often
-        gated = run("run", "05_adversarial_fuzzing", "-p", "target_model", "leaky", *FUZZ_TINY,
-                    "-p", "max_attack_success", "0.5")  # fmt: skip
+        gated = run(
+            "run",
+            "05_adversarial_fuzzing",
+            "-p",
+            "target_model",
+            "leaky",
+            *FUZZ_TINY,
+            "-p",
+            "max_attack_success",
+            "0.5",
+        )
         assert (
             gated.returncode == 1
             and "gate failed: guards none: attack-success rate 1.000" in gated.stderr
@@ -349,8 +395,9 @@ def test_run_json_is_readable_like_the_rest_of_the_run(tmp_path):
 @pytest.mark.integration
 def test_make_lab_passes_allow_root_only_as_root():
     root = Path(__file__).resolve().parents[1]
-    dry = subprocess.run(["make", "-n", "-o", ".venv/.installed", "lab"], cwd=root,
-                         capture_output=True, text=True)  # fmt: skip
+    dry = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed", "lab"], cwd=root, capture_output=True, text=True
+    )
     assert dry.returncode == 0, dry.stderr
     assert ("--allow-root" in dry.stdout) == (os.geteuid() == 0)
 
@@ -360,8 +407,16 @@ def test_model_discovery_under_cpu_load_keeps_every_answer(tmp_path):
     """Two busy loops take both cores; local generation slows down but loses nothing."""
     burn = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
     try:
-        out = run(*TINY_DISCOVERY, "-p", "tasks", "[summarisation, translation]", "-p", "n_cases", "3",
-                  env={"WORKBENCH_CACHE_DIR": str(tmp_path / "cold-cache")})  # fmt: skip
+        out = run(
+            *TINY_DISCOVERY,
+            "-p",
+            "tasks",
+            "[summarisation, translation]",
+            "-p",
+            "n_cases",
+            "3",
+            env={"WORKBENCH_CACHE_DIR": str(tmp_path / "cold-cache")},
+        )
     finally:
         for p in burn:
             p.kill()

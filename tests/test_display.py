@@ -9,10 +9,15 @@ from workbench import display
 
 @pytest.mark.unit
 def test_missing_values_booleans_and_lists_read_for_people():
-    df = pd.DataFrame({
-        "model": ["a", "b"], "quality": [0.5, np.nan], "pareto": [True, False],
-        "doc_ids": [["x", "y"], []], "note": [None, "<b>hi</b>"],
-    }).set_index("model")  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "model": ["a", "b"],
+            "quality": [0.5, np.nan],
+            "pareto": [True, False],
+            "doc_ids": [["x", "y"], []],
+            "note": [None, "<b>hi</b>"],
+        }
+    ).set_index("model")
     html = display.frame_html(df)
     for raw in (">nan<", ">NaN<", ">None<", ">True<", ">False<", "['x'", "<b>hi"):
         assert raw not in html, raw

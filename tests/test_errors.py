@@ -22,7 +22,7 @@ from workbench.reports import ParameterError
         MutatorError,
         errors.NotebookNotFound,
         errors.MissingFile,
-    ],  # fmt: skip
+    ],
 )
 def test_every_user_error_is_a_workbench_error_and_still_a_value_error(kind):
     assert issubclass(kind, errors.WorkbenchError) and issubclass(kind, ValueError)

@@ -11,10 +11,25 @@ def _grid(a_scores, b_scores, metric="m"):
     rows = []
     for variant, scores in [("A", a_scores), ("B", b_scores)]:
         for i, s in enumerate(scores):
-            rows.append({"variant": variant, "version": variant.lower(), "model": "m1", "case_id": f"c{i}",
-                         "repeat": 0, "input": f"q{i}", "output": f"{variant}{i}", "reference": "r",
-                         "latency_s": 1.0, "prompt_tokens": 5, "completion_tokens": 3, "cost_usd": 0.0,
-                         "cached": False, "error": None, metric: s})  # fmt: skip
+            rows.append(
+                {
+                    "variant": variant,
+                    "version": variant.lower(),
+                    "model": "m1",
+                    "case_id": f"c{i}",
+                    "repeat": 0,
+                    "input": f"q{i}",
+                    "output": f"{variant}{i}",
+                    "reference": "r",
+                    "latency_s": 1.0,
+                    "prompt_tokens": 5,
+                    "completion_tokens": 3,
+                    "cost_usd": 0.0,
+                    "cached": False,
+                    "error": None,
+                    metric: s,
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -22,7 +22,7 @@ def test_planted_duplicates_and_ungrounded_answers_are_removed_and_counted():
             "Which class is used for long train trips?",
             answer="first class",
             support="Trains: first class for longer trips.",
-        ),  # fmt: skip
+        ),
         _row(7, ""),  # invalid
     ]
     result = filters.apply_filters(rows, dedup_threshold=0.85)

@@ -10,9 +10,32 @@ from pathlib import Path
 import pytest
 from test_cli import run
 
-TINY = ("-p", "max_steps", "2", "-p", "eval_every", "1", "-p", "n_train", "16",
-        "-p", "n_validation", "8", "-p", "n_held_out", "8", "-p", "forgetting_cases", "4",
-        "-p", "domain_max_steps", "1", "-p", "domain_held_out_docs", "2")  # fmt: skip
+TINY = (
+    "-p",
+    "max_steps",
+    "2",
+    "-p",
+    "eval_every",
+    "1",
+    "-p",
+    "n_train",
+    "16",
+    "-p",
+    "n_validation",
+    "8",
+    "-p",
+    "n_held_out",
+    "8",
+    "-p",
+    "forgetting_cases",
+    "4",
+    "-p",
+    "domain_max_steps",
+    "1",
+    "-p",
+    "domain_held_out_docs",
+    "2",
+)
 
 
 @pytest.mark.notebook
@@ -32,8 +55,14 @@ def test_fine_tuning_notebook_publishes_a_catalog_model_and_records_the_comparis
     assert adapter["lora"]["rank"] == 8 and adapter["sizes"]["train"] == 16
     assert record["models"][adapter["model_id"]]["adapter_sha256"] == adapter["sha256"]
     metrics = record["metrics"]
-    for name in ("base_score", "prompted_score", "tuned_score", "tuned_minus_base",
-                 "tuned_minus_base_ci_low", "tuned_minus_base_ci_high"):  # fmt: skip
+    for name in (
+        "base_score",
+        "prompted_score",
+        "tuned_score",
+        "tuned_minus_base",
+        "tuned_minus_base_ci_low",
+        "tuned_minus_base_ci_high",
+    ):
         assert isinstance(metrics[name], float)
     assert metrics["held_out_cases"] == 8
     assert metrics["recommendation"] in ("fine-tune", "prompting is enough", "cannot separate")
@@ -45,9 +74,19 @@ def test_fine_tuning_notebook_publishes_a_catalog_model_and_records_the_comparis
 
     listed = run("models")
     assert listed.returncode == 0 and adapter["model_id"] in listed.stdout
-    discovery = run("run", "01_model_discovery", "-p", "models",
-                    f"[smollm2-135m-instruct, {adapter['model_id']}]", "-p", "tasks", "[hr_intents]",
-                    "-p", "n_cases", "4")  # fmt: skip
+    discovery = run(
+        "run",
+        "01_model_discovery",
+        "-p",
+        "models",
+        f"[smollm2-135m-instruct, {adapter['model_id']}]",
+        "-p",
+        "tasks",
+        "[hr_intents]",
+        "-p",
+        "n_cases",
+        "4",
+    )
     assert discovery.returncode == 0, discovery.stderr
     used = json.loads((Path(discovery.stdout.strip().splitlines()[-1]) / "run.json").read_text())
     assert used["models"][adapter["model_id"]]["adapter_sha256"] == adapter["sha256"]

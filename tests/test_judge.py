@@ -108,11 +108,13 @@ def test_a_judge_that_picks_the_first_shown_answer_fails_its_check():
 def test_a_rubric_that_ignores_the_reference_metric_fails_and_a_good_one_passes():
     # The rubric gave low scores even to answers with token F1 = 1.0 (seen with the 135M judge).
     f1 = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.5, 0.5]
-    bad = judge.check_discrimination("rubric:bad", [1, 2, 1, 2, 2, 1, 1, 2][::-1], reference=f1,
-                                     reference_name="token_f1")  # fmt: skip
+    bad = judge.check_discrimination(
+        "rubric:bad", [1, 2, 1, 2, 2, 1, 1, 2][::-1], reference=f1, reference_name="token_f1"
+    )
     assert not bad["passed"] and "does not agree with token_f1" in " ".join(bad["problems"])
-    good = judge.check_discrimination("rubric:good", [5, 5, 4, 1, 2, 1, 3, 3], reference=f1,
-                                      reference_name="token_f1")  # fmt: skip
+    good = judge.check_discrimination(
+        "rubric:good", [5, 5, 4, 1, 2, 1, 3, 3], reference=f1, reference_name="token_f1"
+    )
     assert good["passed"] and good["agreement"] > 0.8
     table = judge.checks_table()
     assert list(table.index) == ["rubric:bad", "rubric:good"]
@@ -123,8 +125,19 @@ def test_pairwise_vs_baseline_records_a_tie_only_judge_as_failing(fake):
     from workbench import experiment
 
     fake.default = 'say:{"winner": "A"}'  # always the first answer shown
-    rows = [{"variant": v, "model": "m", "case_id": f"c{i}", "repeat": 0, "input": f"q{i}",
-             "output": f"{v} answer {i}", "error": None} for v in ("base", "new") for i in range(6)]  # fmt: skip
+    rows = [
+        {
+            "variant": v,
+            "model": "m",
+            "case_id": f"c{i}",
+            "repeat": 0,
+            "input": f"q{i}",
+            "output": f"{v} answer {i}",
+            "error": None,
+        }
+        for v in ("base", "new")
+        for i in range(6)
+    ]
     table = experiment.pairwise_vs_baseline(pd.DataFrame(rows), "base", "judge-http")
     assert table.iloc[0]["picked_first_shown"] == 1.0 and table.iloc[0]["tie"] == 1.0
     check = tracking.current().data["judge_checks"]["pairwise:judge-http"]

@@ -254,8 +254,10 @@ def test_label_logprobs_equal_a_direct_unpadded_computation(labels):
     provider = llm.get_provider("smollm2-135m-instruct")
     model, tok = provider.load()
     for conv, scores in zip(convs, got, strict=True):
-        prompt = tok(tok.apply_chat_template(conv, add_generation_prompt=True, tokenize=False),
-                     add_special_tokens=False).input_ids  # fmt: skip
+        prompt = tok(
+            tok.apply_chat_template(conv, add_generation_prompt=True, tokenize=False),
+            add_special_tokens=False,
+        ).input_ids
         for label in labels:
             ids = tok(label, add_special_tokens=False).input_ids
             seq = torch.tensor([prompt + ids])
@@ -307,7 +309,7 @@ def test_an_ad_hoc_model_spec_not_in_the_catalog_generates(fake):
         ({"retry-after": "soon"}, None),
         ({"retry-after": "Wed, 99 Foo 2026 25:61:00 GMT"}, None),
         ({}, None),
-    ],  # fmt: skip
+    ],
 )
 def test_retry_after_reads_seconds_and_dates_and_ignores_garbage(headers, expected):
     assert llm._retry_after(headers) == expected

@@ -44,8 +44,10 @@ def test_mmd_detects_a_mean_shift_and_is_calibrated_without_one():
     shifted = _unit(rng.normal(0, 1, (150, 32)) + 0.6 * np.eye(32)[0])
     assert stats.mmd(ref, shifted, n_permutations=200).p_value < 0.01
     # under no shift the permutation p-value is roughly uniform: few fall below 0.05
-    ps = [stats.mmd(ref, _unit(rng.normal(0, 1, (150, 32))), n_permutations=100, seed=s).p_value
-          for s in range(20)]  # fmt: skip
+    ps = [
+        stats.mmd(ref, _unit(rng.normal(0, 1, (150, 32))), n_permutations=100, seed=s).p_value
+        for s in range(20)
+    ]
     assert sum(p < 0.05 for p in ps) <= 3
 
 
@@ -61,16 +63,22 @@ def test_classifier_auc_separates_only_a_real_shift():
 
 @pytest.mark.unit
 def test_small_windows_say_not_enough_data_never_no_drift():
-    for result in (stats.ks([1.0] * 5, [2.0] * 50, "x"), stats.chi2(["a"] * 5, ["b"] * 50, "x"),
-                   stats.mmd(np.ones((5, 3)), np.ones((50, 3))),
-                   stats.classifier(np.ones((50, 3)), np.ones((5, 3)))[0]):  # fmt: skip
+    for result in (
+        stats.ks([1.0] * 5, [2.0] * 50, "x"),
+        stats.chi2(["a"] * 5, ["b"] * 50, "x"),
+        stats.mmd(np.ones((5, 3)), np.ones((50, 3))),
+        stats.classifier(np.ones((50, 3)), np.ones((5, 3)))[0],
+    ):
         assert result.note == "not enough data" and result.p_value is None
 
 
 @pytest.mark.unit
 def test_benjamini_hochberg_skips_tests_without_p_values():
-    results = [stats.Result("a", "f", 30, 30, p_value=0.01), stats.Result("b", "f", 30, 30),
-               stats.Result("c", "f", 30, 30, p_value=0.04)]  # fmt: skip
+    results = [
+        stats.Result("a", "f", 30, 30, p_value=0.01),
+        stats.Result("b", "f", 30, 30),
+        stats.Result("c", "f", 30, 30, p_value=0.04),
+    ]
     assert stats.adjust(results) == [pytest.approx(0.02), None, pytest.approx(0.04)]
 
 
@@ -84,9 +92,14 @@ def test_separating_ngrams_name_what_is_new():
 
 @pytest.mark.integration
 def test_a_window_of_another_language_and_topic_drifts_and_a_resample_does_not():
-    base = ["How many days of annual leave do I have left?", "When is payday this month?",
-            "How do I claim back a train ticket?", "My laptop will not start, who can help?",
-            "Can I work from home on Fridays?", "Where do I find my payslip?"]  # fmt: skip
+    base = [
+        "How many days of annual leave do I have left?",
+        "When is payday this month?",
+        "How do I claim back a train ticket?",
+        "My laptop will not start, who can help?",
+        "Can I work from home on Fridays?",
+        "Where do I find my payslip?",
+    ]
     reference = [f"{q} (ref {i})" for i in range(10) for q in base]
     same = [f"{q} (now {i})" for i in range(6) for q in base]
     french = [f"Combien de jours de congé me reste-t-il ? Merci ({i})" for i in range(20)] + [
@@ -119,8 +132,10 @@ def test_request_logs_are_checked_line_by_line(tmp_path):
         traffic.read_log(log)
     with pytest.raises(ParameterError, match="window '1 day'"):
         traffic.parse_window("1 day")
-    log.write_text('{"input": "a", "timestamp": "2026-11-02T08:00:00Z"}\n'
-                   '{"input": "b", "timestamp": "2026-11-04T09:00:00Z"}\n')  # fmt: skip
+    log.write_text(
+        '{"input": "a", "timestamp": "2026-11-02T08:00:00Z"}\n'
+        '{"input": "b", "timestamp": "2026-11-04T09:00:00Z"}\n'
+    )
     sizes = [len(w) for _, w in traffic.windows(traffic.read_log(log), "1d")]
     assert sizes == [1, 0, 1]  # the empty day is kept, not skipped
 

@@ -15,27 +15,75 @@ from workbench.trace import TraceStore
 CONTEXT = "Annual leave: every employee gets 25 days of paid annual leave per calendar year."
 
 
-def _request(store: TraceStore, n: int, day: int, answer: str, *, blocked: str = "none",
-             latency_s: float = 1.0, error: bool = False, thumbs: int | None = None) -> None:  # fmt: skip
+def _request(
+    store: TraceStore,
+    n: int,
+    day: int,
+    answer: str,
+    *,
+    blocked: str = "none",
+    latency_s: float = 1.0,
+    error: bool = False,
+    thumbs: int | None = None,
+) -> None:
     trace_id, start = f"{n:032x}", 1_000_000_000 * n
     messages = json.dumps([{"role": "user", "content": f"Context:\n{CONTEXT}\n\nQuestion: leave?"}])
-    store.write([
-        {"trace_id": trace_id, "span_id": f"{n:08x}00000001", "parent_id": None, "name": "chain hr-assistant",
-         "kind": "SERVER", "start_ns": start, "end_ns": start + int(latency_s * 1e9),
-         "status": "ERROR" if error else "UNSET", "status_message": None,
-         "attributes": {"workbench.request.input": "How much leave?", "workbench.request.id": f"r{n}",
-                        "workbench.request.timestamp": f"2026-11-0{day}T10:00:00Z",
-                        "workbench.response.output": answer}, "events": [], "resource": {}},
-        {"trace_id": trace_id, "span_id": f"{n:08x}00000002", "parent_id": f"{n:08x}00000001",
-         "name": "chat m", "kind": "CLIENT", "start_ns": start, "end_ns": start + 1, "status": "UNSET",
-         "status_message": None, "attributes": {"gen_ai.input.messages": messages,
-         "gen_ai.usage.input_tokens": 50, "gen_ai.usage.output_tokens": 9, "workbench.cost_usd": 0.0},
-         "events": [], "resource": {}},
-        {"trace_id": trace_id, "span_id": f"{n:08x}00000003", "parent_id": f"{n:08x}00000001",
-         "name": "guard", "kind": "INTERNAL", "start_ns": start, "end_ns": start, "status": "UNSET",
-         "status_message": None, "attributes": {"workbench.guard.blocked": blocked}, "events": [],
-         "resource": {}},
-    ])  # fmt: skip
+    store.write(
+        [
+            {
+                "trace_id": trace_id,
+                "span_id": f"{n:08x}00000001",
+                "parent_id": None,
+                "name": "chain hr-assistant",
+                "kind": "SERVER",
+                "start_ns": start,
+                "end_ns": start + int(latency_s * 1e9),
+                "status": "ERROR" if error else "UNSET",
+                "status_message": None,
+                "attributes": {
+                    "workbench.request.input": "How much leave?",
+                    "workbench.request.id": f"r{n}",
+                    "workbench.request.timestamp": f"2026-11-0{day}T10:00:00Z",
+                    "workbench.response.output": answer,
+                },
+                "events": [],
+                "resource": {},
+            },
+            {
+                "trace_id": trace_id,
+                "span_id": f"{n:08x}00000002",
+                "parent_id": f"{n:08x}00000001",
+                "name": "chat m",
+                "kind": "CLIENT",
+                "start_ns": start,
+                "end_ns": start + 1,
+                "status": "UNSET",
+                "status_message": None,
+                "attributes": {
+                    "gen_ai.input.messages": messages,
+                    "gen_ai.usage.input_tokens": 50,
+                    "gen_ai.usage.output_tokens": 9,
+                    "workbench.cost_usd": 0.0,
+                },
+                "events": [],
+                "resource": {},
+            },
+            {
+                "trace_id": trace_id,
+                "span_id": f"{n:08x}00000003",
+                "parent_id": f"{n:08x}00000001",
+                "name": "guard",
+                "kind": "INTERNAL",
+                "start_ns": start,
+                "end_ns": start,
+                "status": "UNSET",
+                "status_message": None,
+                "attributes": {"workbench.guard.blocked": blocked},
+                "events": [],
+                "resource": {},
+            },
+        ]
+    )
     if thumbs:
         store.add_feedback(trace_id, thumbs=thumbs)
 
@@ -57,8 +105,16 @@ def test_checks_per_request_and_per_window_with_a_change_test(tmp_path):
             "I can't help with that request.",
             "Bananas grow quickly somewhere.",
         ][i % 3]
-        _request(store, 100 + i, 3, answer, blocked="input" if i % 3 == 1 else "none", latency_s=3.0,
-                 error=i == 0, thumbs=-1 if i < 6 else None)  # fmt: skip
+        _request(
+            store,
+            100 + i,
+            3,
+            answer,
+            blocked="input" if i % 3 == 1 else "none",
+            latency_s=3.0,
+            error=i == 0,
+            thumbs=-1 if i < 6 else None,
+        )
     df = evaluation.requests(store)
     assert len(df) == 60 and df.loc[0, "grounded"] and df.loc[0, "input_tokens"] == 50
     day2 = df[df.time.dt.day == 3]

@@ -11,11 +11,34 @@ from workbench import plots  # noqa: E402
 
 @pytest.mark.unit
 def test_asr_heatmaps_label_cells_with_rate_and_counts():
-    summary = pd.DataFrame([
-        {"guards": "none", "category": "harmful", "mutator": "plain", "asr": 0.5, "successes": 1, "attempts": 2},
-        {"guards": "none", "category": "jailbreak", "mutator": "base64", "asr": 0.0, "successes": 0, "attempts": 2},
-        {"guards": "both", "category": "harmful", "mutator": "plain", "asr": 0.0, "successes": 0, "attempts": 2},
-    ])  # fmt: skip
+    summary = pd.DataFrame(
+        [
+            {
+                "guards": "none",
+                "category": "harmful",
+                "mutator": "plain",
+                "asr": 0.5,
+                "successes": 1,
+                "attempts": 2,
+            },
+            {
+                "guards": "none",
+                "category": "jailbreak",
+                "mutator": "base64",
+                "asr": 0.0,
+                "successes": 0,
+                "attempts": 2,
+            },
+            {
+                "guards": "both",
+                "category": "harmful",
+                "mutator": "plain",
+                "asr": 0.0,
+                "successes": 0,
+                "attempts": 2,
+            },
+        ]
+    )
     axes = plots.asr_heatmaps(summary)
     texts = [t.get_text() for t in axes[0].texts]
     assert sorted(texts) == [

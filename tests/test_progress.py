@@ -11,8 +11,12 @@ from workbench import progress
 
 @pytest.mark.unit
 def test_status_line_names_section_cell_and_the_current_step(tmp_path, monkeypatch):
-    cells = [nbformat.v4.new_markdown_cell("## Generate\ntext"), nbformat.v4.new_code_cell("x"),
-             nbformat.v4.new_markdown_cell("## Score"), nbformat.v4.new_code_cell("y")]  # fmt: skip
+    cells = [
+        nbformat.v4.new_markdown_cell("## Generate\ntext"),
+        nbformat.v4.new_code_cell("x"),
+        nbformat.v4.new_markdown_cell("## Score"),
+        nbformat.v4.new_code_cell("y"),
+    ]
     stream = io.StringIO()
     bar = progress.NotebookProgress("01_demo", cells, tmp_path, stream=stream)
     bar.on_cell_start(cell=cells[1], cell_index=1)

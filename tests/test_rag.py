@@ -141,11 +141,14 @@ def test_retrievers_find_the_obvious_chunk_and_embeddings_are_cached():
 def _pdf(lines: list[str]) -> bytes:
     """A minimal one-page PDF with a text stream (test data made here, not downloaded)."""
     content = "BT /F1 12 Tf 72 720 Td " + " ".join(f"({x}) Tj 0 -16 Td" for x in lines) + " ET"
-    objs = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            "/Resources << /Font << /F1 5 0 R >> >> >>",
-            f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
-            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]  # fmt: skip
+    objs = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        "/Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
     out, offsets = b"%PDF-1.4\n", []
     for i, o in enumerate(objs, 1):
         offsets.append(len(out))
@@ -210,7 +213,15 @@ def test_the_retrieval_grid_chunks_with_its_own_embedding_model(monkeypatch):
         return [Chunk("d#0", "d", 0, 5, "hello")]
 
     monkeypatch.setattr(pipeline, "chunk_corpus", spy)
-    pipeline.run_grid([rag.Document("d", "hello", "d.md")], [], chunkers=["fixed"], sizes=[8],
-                      overlaps=[0], retrievers=["bm25"], hybrid_weights=[0.5], ks=[1],
-                      embedding_model="all-minilm-l6-v2")  # fmt: skip
+    pipeline.run_grid(
+        [rag.Document("d", "hello", "d.md")],
+        [],
+        chunkers=["fixed"],
+        sizes=[8],
+        overlaps=[0],
+        retrievers=["bm25"],
+        hybrid_weights=[0.5],
+        ks=[1],
+        embedding_model="all-minilm-l6-v2",
+    )
     assert seen == ["all-minilm-l6-v2"]

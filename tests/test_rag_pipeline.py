@@ -56,8 +56,16 @@ def test_only_fixed_chunks_take_an_overlap():
 @pytest.mark.integration
 def test_grid_embeds_each_chunk_once_and_records_cache_hits(docs):
     qa = pipeline.load_qa(None, docs)
-    grid, indexes = pipeline.run_grid(docs, qa, chunkers=["fixed", "sentence"], sizes=[64], overlaps=[0],
-                                      retrievers=["dense", "bm25", "hybrid"], hybrid_weights=[0.5], ks=[1, 3])  # fmt: skip
+    grid, indexes = pipeline.run_grid(
+        docs,
+        qa,
+        chunkers=["fixed", "sentence"],
+        sizes=[64],
+        overlaps=[0],
+        retrievers=["dense", "bm25", "hybrid"],
+        hybrid_weights=[0.5],
+        ks=[1, 3],
+    )
     texts = {c.text for index in indexes.values() for c in index.chunks}
     queries = {q["question"] for q in qa if q["spans"]}
     cache = tracking.current().data["cache"]
@@ -77,10 +85,17 @@ def test_abstention_detection():
     assert not pipeline.ABSTAIN.search("Frames are covered up to 150 EUR.")
 
 
-SAMPLE = {"user_input": "Are glasses covered?", "response": "Yes, frames up to 150 EUR.",
-          "reference": "Yes: frames up to 150 EUR every 24 months.",
-          "retrieved_contexts": ["Prescription glasses: frames are covered up to 150 EUR every 24 months."],
-          "reference_contexts": ["Prescription glasses: frames are covered up to 150 EUR every 24 months."]}  # fmt: skip
+SAMPLE = {
+    "user_input": "Are glasses covered?",
+    "response": "Yes, frames up to 150 EUR.",
+    "reference": "Yes: frames up to 150 EUR every 24 months.",
+    "retrieved_contexts": [
+        "Prescription glasses: frames are covered up to 150 EUR every 24 months."
+    ],
+    "reference_contexts": [
+        "Prescription glasses: frames are covered up to 150 EUR every 24 months."
+    ],
+}
 
 
 @pytest.mark.unit
@@ -117,11 +132,19 @@ def test_the_schema_a_ragas_prompt_asks_for_is_extracted():
 def test_local_model_answers_in_the_requested_json_schema():
     from workbench.llm import Request, generate_many
 
-    schema = {"type": "object", "properties": {"verdict": {"type": "integer", "enum": [0, 1]},
-              "reason": {"type": "string"}}, "required": ["verdict", "reason"]}  # fmt: skip
+    schema = {
+        "type": "object",
+        "properties": {
+            "verdict": {"type": "integer", "enum": [0, 1]},
+            "reason": {"type": "string"},
+        },
+        "required": ["verdict", "reason"],
+    }
     fmt = {"type": "json_schema", "json_schema": {"name": "v", "schema": schema}}
-    reqs = [Request.from_prompt(f"Is {x} a fruit? Answer as JSON.", max_tokens=60, response_format=fmt)
-            for x in ("an apple", "a car")]  # fmt: skip
+    reqs = [
+        Request.from_prompt(f"Is {x} a fruit? Answer as JSON.", max_tokens=60, response_format=fmt)
+        for x in ("an apple", "a car")
+    ]
     for r in generate_many("smollm2-135m-instruct", reqs, progress=False):
         data = json.loads(r.text)
         assert data["verdict"] in (0, 1) and isinstance(data["reason"], str)
@@ -162,10 +185,14 @@ def test_abstention_and_answering_are_reported_apart_with_counts():
 
     # A model that never abstains: with 1 unanswerable question of 4, a single "abstention
     # accuracy" would read 0.75; the two rates say 0 of 1 and 3 of 3.
-    answers = pd.DataFrame({
-        "config": ["#1"] * 4, "type": ["single", "single", "multi_hop", "unanswerable"],
-        "abstained": [False] * 4, "error": [None] * 4,
-    })  # fmt: skip
+    answers = pd.DataFrame(
+        {
+            "config": ["#1"] * 4,
+            "type": ["single", "single", "multi_hop", "unanswerable"],
+            "abstained": [False] * 4,
+            "error": [None] * 4,
+        }
+    )
     row = pipeline.abstention_table(answers).loc["#1"]
     assert row["abstained on unanswerable"] == "0 of 1" and row["abstention rate"] == 0.0
     assert row["answered answerable"] == "3 of 3" and row["answer rate"] == 1.0
@@ -188,8 +215,16 @@ def test_query_latency_excludes_a_first_use_warm_up(docs, monkeypatch):
 
     monkeypatch.setattr(Index, "search", slow_first_search)
     qa = pipeline.load_qa(None, docs)[:6]
-    grid, _ = pipeline.run_grid(docs, qa, chunkers=["sentence"], sizes=[128], overlaps=[0],
-                                retrievers=["bm25"], hybrid_weights=[0.5], ks=[3])  # fmt: skip
+    grid, _ = pipeline.run_grid(
+        docs,
+        qa,
+        chunkers=["sentence"],
+        sizes=[128],
+        overlaps=[0],
+        retrievers=["bm25"],
+        hybrid_weights=[0.5],
+        ks=[3],
+    )
     assert grid["query_s"].max() < 0.2
 
 

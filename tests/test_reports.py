@@ -214,9 +214,18 @@ def _hostile_run(datasets_copy: Path) -> Path:
     (datasets_copy / "adversarial" / "xss.jsonl").write_text(json.dumps(row) + "\n")
     with FakeOpenAIServer(default="say:" + XSS) as srv:
         add_catalog_entry(datasets_copy, **fake_model_entry("hostile", srv.base_url))
-        result = reports.run_notebook("05_adversarial_fuzzing", {
-            "target_model": "hostile", "attack_set": "adversarial/xss.jsonl", "categories": ["direct_injection"],
-            "mutators": ["split"], "guards": ["none"], "paraphrase_model": "", "max_false_positive": 1.0})  # fmt: skip
+        result = reports.run_notebook(
+            "05_adversarial_fuzzing",
+            {
+                "target_model": "hostile",
+                "attack_set": "adversarial/xss.jsonl",
+                "categories": ["direct_injection"],
+                "mutators": ["split"],
+                "guards": ["none"],
+                "paraphrase_model": "",
+                "max_false_positive": 1.0,
+            },
+        )
     assert result.status == "succeeded", result.error
     return result.path / "report.html"
 
@@ -230,9 +239,20 @@ def test_payloads_in_attacks_and_outputs_are_escaped_in_the_report(hostile_repor
 
 
 def _dom(path: Path, tmp: Path) -> str:
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp}",
-           "--virtual-time-budget=3000", "--dump-dom", path.as_uri()]  # fmt: skip
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp}",
+        "--virtual-time-budget=3000",
+        "--dump-dom",
+        path.as_uri(),
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
 
 

@@ -93,8 +93,10 @@ def test_from_seeds_follows_the_seed_labels(fake):
 @pytest.mark.integration
 def test_correction_flags_without_overwriting(fake):
     fake.default = "say:positive"
-    rows = [{"id": "x", "input": "Best purchase ever, I love it.", "reference": "negative"},
-            {"id": "y", "input": "Great!", "reference": "positive"}]  # fmt: skip
+    rows = [
+        {"id": "x", "input": "Best purchase ever, I love it.", "reference": "negative"},
+        {"id": "y", "input": "Great!", "reference": "positive"},
+    ]
     out = synth.correct_labels("gen", rows, ["positive", "negative", "neutral"])
     assert (
         out[0]["suspect_label"]

@@ -26,10 +26,20 @@ def test_messages_html_escapes_roles_and_content():
 
 @pytest.mark.unit
 def test_trace_html_shows_values_as_written_and_escaped():
-    child = {"name": "guard", "start_ns": 0, "end_ns": 1000, "children": [],
-             "attributes": {"workbench.guard.reasons": ["pattern: 'pretend you are'", "é"]}}  # fmt: skip
-    root = {"name": "chain <app>", "start_ns": 0, "end_ns": 2_000_000, "children": [child],
-            "attributes": {"workbench.request.input": "<script>alert(1)</script>"}}  # fmt: skip
+    child = {
+        "name": "guard",
+        "start_ns": 0,
+        "end_ns": 1000,
+        "children": [],
+        "attributes": {"workbench.guard.reasons": ["pattern: 'pretend you are'", "é"]},
+    }
+    root = {
+        "name": "chain <app>",
+        "start_ns": 0,
+        "end_ns": 2_000_000,
+        "children": [child],
+        "attributes": {"workbench.request.input": "<script>alert(1)</script>"},
+    }
     html = widgets.trace_html([root])
     assert "<script>" not in html and "&lt;script&gt;" in html and "chain &lt;app&gt;" in html
     assert "\\u0027" not in html and "pretend you are" in html and "é" in html

@@ -123,8 +123,14 @@ def augment_paraphrase(model: str, rows: list[dict[str, Any]], seed: int = 0, co
             similarity = copy_similarity(text, str(row["input"]))
             if similarity >= NEAR_COPY:
                 why = f"not a paraphrase: a near copy of its parent (similarity {similarity:.2f})"
-        new = {**row, "input": text, "strategy": "paraphrase", "parent_id": row["id"],
-               "raw_output": resp.text, "cost_usd": resp.cost_usd}  # fmt: skip
+        new = {
+            **row,
+            "input": text,
+            "strategy": "paraphrase",
+            "parent_id": row["id"],
+            "raw_output": resp.text,
+            "cost_usd": resp.cost_usd,
+        }
         if why:
             rejected.append({**new, "reject_reason": why})
         else:

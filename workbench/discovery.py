@@ -17,8 +17,20 @@ from .models import get_model, human_size
 from .stats import bootstrap_ci, measured, percentile, stratified_bootstrap_ci
 
 # Column groups for display: scores and speed first, then what the catalog says about each model.
-SCORE_COLUMNS = ["quality", "ci_low", "ci_high", "tasks", "answers", "errors", "timed", "latency_p50_s",
-                 "latency_p95_s", "ttft_p50_s", "tokens_per_s", "cost_per_1k_requests_usd"]  # fmt: skip
+SCORE_COLUMNS = [
+    "quality",
+    "ci_low",
+    "ci_high",
+    "tasks",
+    "answers",
+    "errors",
+    "timed",
+    "latency_p50_s",
+    "latency_p95_s",
+    "ttft_p50_s",
+    "tokens_per_s",
+    "cost_per_1k_requests_usd",
+]
 FACT_COLUMNS = [
     "licence",
     "open_weights",

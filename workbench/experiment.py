@@ -48,19 +48,35 @@ def run_grid(
                 messages = template.render(case)  # rendering errors name template, variable, case
                 for r in range(repeats):
                     requests.append(
-                        Request(messages=messages, max_tokens=max_tokens or task.max_tokens,
-                                temperature=temperature, seed=seed, repeat=r)
-                    )  # fmt: skip
+                        Request(
+                            messages=messages,
+                            max_tokens=max_tokens or task.max_tokens,
+                            temperature=temperature,
+                            seed=seed,
+                            repeat=r,
+                        )
+                    )
                     labels.append((name, template.version, case))
         responses = generate_many(model, requests, concurrency=concurrency)
         for req, (name, version, case), resp in zip(requests, labels, responses, strict=True):
-            rows.append({
-                "variant": name, "version": version, "model": model, "case_id": case["id"],
-                "repeat": req.repeat, "input": str(case["input"]), "output": resp.text,
-                "reference": str(case["reference"]), "latency_s": resp.latency_s,
-                "prompt_tokens": resp.prompt_tokens, "completion_tokens": resp.completion_tokens,
-                "cost_usd": resp.cost_usd, "cached": resp.cached, "error": resp.error,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "variant": name,
+                    "version": version,
+                    "model": model,
+                    "case_id": case["id"],
+                    "repeat": req.repeat,
+                    "input": str(case["input"]),
+                    "output": resp.text,
+                    "reference": str(case["reference"]),
+                    "latency_s": resp.latency_s,
+                    "prompt_tokens": resp.prompt_tokens,
+                    "completion_tokens": resp.completion_tokens,
+                    "cost_usd": resp.cost_usd,
+                    "cached": resp.cached,
+                    "error": resp.error,
+                }
+            )
     df = pd.DataFrame(rows)
     ok = df["error"].isna()
     for m in metrics:
@@ -94,13 +110,23 @@ def variant_summary(df: pd.DataFrame, metrics: list[str], seed: int = 0) -> pd.D
             row.update({m: mean, f"{m}_ci_low": lo, f"{m}_ci_high": hi})
         ok = g[g["error"].isna()]
         timed = measured(g)
-        row.update({
-            "n_cases": int(g["case_id"].nunique()), "errors": int(g["error"].notna().sum()),
-            "timed": len(timed), "latency_p50_s": percentile(timed["latency_s"].tolist(), 50) if len(timed) else np.nan,
-            "prompt_tokens_mean": float(ok["prompt_tokens"].mean()) if len(ok) else np.nan,
-            "completion_tokens_mean": float(ok["completion_tokens"].mean()) if len(ok) else np.nan,
-            "cost_per_1k_requests_usd": float(ok["cost_usd"].mean() * 1000) if len(ok) else np.nan,
-        })  # fmt: skip
+        row.update(
+            {
+                "n_cases": int(g["case_id"].nunique()),
+                "errors": int(g["error"].notna().sum()),
+                "timed": len(timed),
+                "latency_p50_s": percentile(timed["latency_s"].tolist(), 50)
+                if len(timed)
+                else np.nan,
+                "prompt_tokens_mean": float(ok["prompt_tokens"].mean()) if len(ok) else np.nan,
+                "completion_tokens_mean": float(ok["completion_tokens"].mean())
+                if len(ok)
+                else np.nan,
+                "cost_per_1k_requests_usd": float(ok["cost_usd"].mean() * 1000)
+                if len(ok)
+                else np.nan,
+            }
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -114,8 +140,15 @@ def paired_test(diffs: np.ndarray, seed: int = 0, n_resamples: int = 5000) -> di
     nonzero = diffs[diffs != 0]
     # All-equal pairs give no evidence of a difference; wilcoxon would refuse them.
     p = 1.0 if nonzero.size == 0 else float(wilcoxon(nonzero).pvalue)
-    return {"diff": mean, "diff_ci_low": lo, "diff_ci_high": hi, "p_value": p,
-            "better": int((diffs > 0).sum()), "worse": int((diffs < 0).sum()), "same": int((diffs == 0).sum())}  # fmt: skip
+    return {
+        "diff": mean,
+        "diff_ci_low": lo,
+        "diff_ci_high": hi,
+        "p_value": p,
+        "better": int((diffs > 0).sum()),
+        "worse": int((diffs < 0).sum()),
+        "same": int((diffs == 0).sum()),
+    }
 
 
 def compare_to_baseline(
@@ -138,12 +171,23 @@ def compare_to_baseline(
                     continue
                 stats = paired_test((pair[variant] - pair[baseline]).to_numpy(), seed=seed)
                 verdict = (
-                    "better" if stats["p_value"] < alpha and stats["diff"] > 0
-                    else "worse" if stats["p_value"] < alpha and stats["diff"] < 0
+                    "better"
+                    if stats["p_value"] < alpha and stats["diff"] > 0
+                    else "worse"
+                    if stats["p_value"] < alpha and stats["diff"] < 0
                     else "no detectable difference"
-                )  # fmt: skip
-                rows.append({"variant": variant, "baseline": baseline, "model": model, "metric": m,
-                             "n_pairs": len(pair), **stats, "verdict": verdict})  # fmt: skip
+                )
+                rows.append(
+                    {
+                        "variant": variant,
+                        "baseline": baseline,
+                        "model": model,
+                        "metric": m,
+                        "n_pairs": len(pair),
+                        **stats,
+                        "verdict": verdict,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -165,9 +209,19 @@ def flipped_cases(
     flipped = both[both["change"].abs() >= threshold].copy()
     flipped["direction"] = np.where(flipped["change"] > 0, "improved", "regressed")
     return flipped.sort_values("change")[
-        ["model", "case_id", "direction", "change", f"{metric}_baseline", f"{metric}_variant",
-         "input", "reference", "output_baseline", "output_variant"]
-    ]  # fmt: skip
+        [
+            "model",
+            "case_id",
+            "direction",
+            "change",
+            f"{metric}_baseline",
+            f"{metric}_variant",
+            "input",
+            "reference",
+            "output_baseline",
+            "output_variant",
+        ]
+    ]
 
 
 def save_results(df: pd.DataFrame, name: str = "results") -> Path | None:
@@ -269,8 +323,13 @@ def judge_answers(
     ok = df["error"].isna()
     df["judge_score"], df["judge_reason"], df["judge_parse_failure"] = np.nan, "", False
     if ok.any():
-        rated = rubric(judge_model, df.loc[ok, "input"].tolist(), df.loc[ok, "output"].tolist(),
-                       df.loc[ok, "reference"].tolist(), scale=scale)  # fmt: skip
+        rated = rubric(
+            judge_model,
+            df.loc[ok, "input"].tolist(),
+            df.loc[ok, "output"].tolist(),
+            df.loc[ok, "reference"].tolist(),
+            scale=scale,
+        )
         df.loc[ok, "judge_score"] = rated["normalised"].to_numpy()
         df.loc[ok, "judge_reason"] = rated["reason"].to_numpy()
         df.loc[ok, "judge_parse_failure"] = rated["parse_failure"].to_numpy()
@@ -297,14 +356,24 @@ def pairwise_vs_baseline(
         common = base.index.intersection(other.index)
         if common.empty:
             continue
-        verdicts = pairwise(judge_model, base.loc[common, "input"].tolist(),
-                            other.loc[common, "output"].tolist(), base.loc[common, "output"].tolist())  # fmt: skip
+        verdicts = pairwise(
+            judge_model,
+            base.loc[common, "input"].tolist(),
+            other.loc[common, "output"].tolist(),
+            base.loc[common, "output"].tolist(),
+        )
         parsed = verdicts.dropna(subset=["first", "second"])
         picks = pd.concat([parsed["first"] == "X", parsed["second"] == "Y"])
         all_verdicts += parsed["first"].tolist() + parsed["second"].tolist()
         all_picks += picks.tolist()
-        rows.append({"variant": variant, "baseline": baseline, **win_rates(verdicts["outcome"], seed=seed),
-                     "picked_first_shown": float(picks.mean()) if len(picks) else None})  # fmt: skip
+        rows.append(
+            {
+                "variant": variant,
+                "baseline": baseline,
+                **win_rates(verdicts["outcome"], seed=seed),
+                "picked_first_shown": float(picks.mean()) if len(picks) else None,
+            }
+        )
     if all_verdicts:
         check_discrimination(f"pairwise:{judge_model}", all_verdicts, picked_first=all_picks)
     return pd.DataFrame(rows)

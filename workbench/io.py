@@ -24,9 +24,16 @@ from . import config
 from .errors import DataError, WorkbenchError
 
 __all__ = [
-    "DataError", "Schema", "build_folder_once", "file_sha256", "pointer", "read_text", "sha256_file", "validate",
+    "DataError",
+    "Schema",
+    "build_folder_once",
+    "file_sha256",
+    "pointer",
+    "read_text",
+    "sha256_file",
+    "validate",
     "write_json_atomic",
-]  # fmt: skip
+]
 
 M = TypeVar("M")
 

@@ -158,7 +158,7 @@ def _local_reasons(
                 {"role": "user", "content": "In one short sentence, why?"},
             ],
             max_tokens=max_tokens,
-        )  # fmt: skip
+        )  # fmt: skip # compact: expanded, this module would pass 400 lines
         for conv, label in zip(conversations, labels, strict=True)
     ]
     return [
@@ -195,11 +195,11 @@ def classify(
     else:
         numeric = all(lab.lstrip("-").isdigit() for lab in labels)
         enum = ({"type": "integer", "enum": [int(x) for x in labels]} if numeric
-                else {"type": "string", "enum": labels})  # fmt: skip
+                else {"type": "string", "enum": labels})  # fmt: skip # compact: expanded, this module would pass 400 lines
         props = {key: enum} | ({"reason": {"type": "string"}} if reasons else {})
         schema = _json_schema(kind, props)
         rows = _http_judge(judge_model, conversations, key, labels, schema, max_tokens,
-                           parse_retries, stats)  # fmt: skip
+                           parse_retries, stats)  # fmt: skip # compact: expanded, this module would pass 400 lines
     _record(kind, judge_model, stats)
     return rows
 
@@ -226,9 +226,9 @@ def rubric(
         [{"role": "system", "content": system},
          {"role": "user", "content": RUBRIC_USER.format(question=q, answer=a, reference=r, low=low, high=high)}]
         for q, a, r in zip(questions, answers, references, strict=True)
-    ]  # fmt: skip
+    ]  # fmt: skip # compact: expanded, this module would pass 400 lines
     rows = classify(judge_model, convs, allowed, kind="rubric", key="score", reasons=reasons,
-                    max_tokens=96, parse_retries=parse_retries)  # fmt: skip
+                    max_tokens=96, parse_retries=parse_retries)  # fmt: skip # compact: expanded, this module would pass 400 lines
     df = pd.DataFrame(rows, columns=["label", "reason", "raw"])
     df["score"] = pd.to_numeric(df["label"], errors="coerce")
     df["normalised"] = (df["score"] - low) / (high - low)
@@ -256,11 +256,11 @@ def pairwise(
             [{"role": "system", "content": PAIRWISE_SYSTEM},
              {"role": "user", "content": PAIRWISE_USER.format(question=q, a=a, b=b)}]
             for q, a, b in zip(questions, first, second, strict=True)
-        ]  # fmt: skip
+        ]  # fmt: skip # compact: expanded, this module would pass 400 lines
 
     forward, backward = convs(answers_x, answers_y), convs(answers_y, answers_x)
     rows = classify(judge_model, forward + backward, PAIR_LABELS, kind="pairwise", key="winner",
-                    max_tokens=32, parse_retries=parse_retries)  # fmt: skip
+                    max_tokens=32, parse_retries=parse_retries)  # fmt: skip # compact: expanded, this module would pass 400 lines
     verdicts = [label for label, _, _ in rows]
     n = len(questions)
     first = [{"A": "X", "B": "Y", "tie": "tie"}.get(v) if v else None for v in verdicts[:n]]
@@ -273,7 +273,7 @@ def pairwise(
     return pd.DataFrame({
         "first": first, "second": second, "outcome": outcome,
         "parse_failure": [a is None or b is None for a, b in zip(first, second, strict=True)],
-    })  # fmt: skip
+    })  # fmt: skip # compact: expanded, this module would pass 400 lines
 
 
 def win_rates(outcomes: pd.Series, seed: int = 0) -> dict[str, Any]:
@@ -281,7 +281,7 @@ def win_rates(outcomes: pd.Series, seed: int = 0) -> dict[str, Any]:
     valid = outcomes.dropna()
     if valid.empty:
         return {"n": 0, "win": None, "tie": None, "loss": None, "preference": None,
-                "ci_low": None, "ci_high": None, "unparsed": int(outcomes.isna().sum())}  # fmt: skip
+                "ci_low": None, "ci_high": None, "unparsed": int(outcomes.isna().sum())}  # fmt: skip # compact: expanded, this module would pass 400 lines
     mean, lo, hi = bootstrap_ci(valid.tolist(), seed=seed)
     return {
         "n": int(len(valid)),
@@ -344,7 +344,7 @@ def check_discrimination(
         from scipy.stats import spearmanr
 
         pairs = pd.DataFrame({"j": pd.to_numeric(v, errors="coerce"),
-                              "r": pd.to_numeric(pd.Series(list(reference)), errors="coerce")}).dropna()  # fmt: skip
+                              "r": pd.to_numeric(pd.Series(list(reference)), errors="coerce")}).dropna()  # fmt: skip # compact: expanded, this module would pass 400 lines
         rho = None
         if len(pairs) >= 3 and pairs["j"].nunique() > 1 and pairs["r"].nunique() > 1:
             rho = float(spearmanr(pairs["j"], pairs["r"]).statistic)
@@ -383,6 +383,6 @@ def checks_table() -> pd.DataFrame:
     """The run's judge discrimination checks, one row per judge (see `check_discrimination`)."""
     checks = tracking.current().data.get("judge_checks", {})
     columns = ["judge", "verdicts", "same_verdict_share", "picked_first_shown", "agreement",
-               "agreement_with", "passed"]  # fmt: skip
+               "agreement_with", "passed"]  # fmt: skip # compact: expanded, this module would pass 400 lines
     rows = [{c: check.get(c) for c in columns} for check in checks.values()]
     return pd.DataFrame(rows, columns=columns).set_index("judge")

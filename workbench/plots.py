@@ -18,8 +18,15 @@ def _annotated(
             v = values[i, j]
             if v == v:
                 dark = v < dark_below if cmap == "viridis" else v > 1 - dark_below
-                ax.text(j, i, labels[i][j] if labels else f"{v:.2f}", ha="center", va="center",
-                        fontsize=8, color="white" if dark else "black")  # fmt: skip
+                ax.text(
+                    j,
+                    i,
+                    labels[i][j] if labels else f"{v:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if dark else "black",
+                )
             elif missing:
                 ax.text(j, i, missing, ha="center", va="center", fontsize=7, color="#57606a")
     return im
@@ -35,15 +42,30 @@ def quality_vs(summary: pd.DataFrame, x: str, xlabel: str, front_col: str, ax=No
     if data.empty:
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
-        ax.text(0.5, 0.5, f"nothing to plot: no model has both a quality and a {xlabel}",
-                transform=ax.transAxes, ha="center", va="center", fontsize=8, color="#57606a", wrap=True)  # fmt: skip
+        ax.text(
+            0.5,
+            0.5,
+            f"nothing to plot: no model has both a quality and a {xlabel}",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="#57606a",
+            wrap=True,
+        )
         return ax
     yerr = [data["quality"] - data["ci_low"], data["ci_high"] - data["quality"]]
     # Unclipped: a point at x = 0 (a free local model) sits on the axis, drawn whole.
     ax.errorbar(
-        data[x], data["quality"], yerr=yerr, fmt="o", capsize=4, color="#1f77b4", ecolor="#9ecae1",
+        data[x],
+        data["quality"],
+        yerr=yerr,
+        fmt="o",
+        capsize=4,
+        color="#1f77b4",
+        ecolor="#9ecae1",
         clip_on=False,
-    )  # fmt: skip
+    )
     for _, r in data.iterrows():
         ax.annotate(
             r["model"], (r[x], r["quality"]), textcoords="offset points", xytext=(6, 6), fontsize=8
@@ -51,9 +73,16 @@ def quality_vs(summary: pd.DataFrame, x: str, xlabel: str, front_col: str, ax=No
     front = data[data[front_col]].sort_values(x)
     if len(front):
         ax.scatter(
-            front[x], front["quality"], s=160, facecolors="none", edgecolors="#d62728",
-            linewidths=1.5, label="on the Pareto front", zorder=3, clip_on=False,
-        )  # fmt: skip
+            front[x],
+            front["quality"],
+            s=160,
+            facecolors="none",
+            edgecolors="#d62728",
+            linewidths=1.5,
+            label="on the Pareto front",
+            zorder=3,
+            clip_on=False,
+        )
         if len(front) > 1:
             ax.step(front[x], front["quality"], where="post", color="#d62728", lw=1)
         ax.legend(loc="best", fontsize=8)
@@ -63,15 +92,27 @@ def quality_vs(summary: pd.DataFrame, x: str, xlabel: str, front_col: str, ax=No
         ax.set_xlim(0, top * 1.2 if top > 0 else 1)
     if len(data) > 1 and data[x].nunique() == 1:
         ax.text(
-            0.02, 0.98, f"all candidates have the same {xlabel}", transform=ax.transAxes,
-            ha="left", va="top", fontsize=8, color="#57606a",
-        )  # fmt: skip
+            0.02,
+            0.98,
+            f"all candidates have the same {xlabel}",
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=8,
+            color="#57606a",
+        )
     missing = summary[summary["quality"].notna() & summary[x].isna()]
     if len(missing):
         ax.text(
-            0.02, 0.90, "not plotted (not measured): " + ", ".join(missing["model"]),
-            transform=ax.transAxes, ha="left", va="top", fontsize=8, color="#57606a",
-        )  # fmt: skip
+            0.02,
+            0.90,
+            "not plotted (not measured): " + ", ".join(missing["model"]),
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=8,
+            color="#57606a",
+        )
     ax.grid(alpha=0.3)
     return ax
 
@@ -96,8 +137,14 @@ def paired_differences(comparison: pd.DataFrame, metric: str, ax=None):
     colours = {"better": "#067647", "worse": "#b42318"}
     for i, r in data.iterrows():
         c = colours.get(r["verdict"], "#57606a")
-        ax.errorbar(r["diff"], i, xerr=[[r["diff"] - r["diff_ci_low"]], [r["diff_ci_high"] - r["diff"]]],
-                    fmt="o", color=c, capsize=4)  # fmt: skip
+        ax.errorbar(
+            r["diff"],
+            i,
+            xerr=[[r["diff"] - r["diff_ci_low"]], [r["diff_ci_high"] - r["diff"]]],
+            fmt="o",
+            color=c,
+            capsize=4,
+        )
     ax.axvline(0, color="black", lw=0.8, ls="--")
     ax.set_yticks(
         range(len(data)),
@@ -137,8 +184,13 @@ def asr_heatmaps(summary: pd.DataFrame, settings: list[str] | None = None, axes=
     if axes is None:
         cols = min(2, len(settings))
         rows = -(-len(settings) // cols)
-        fig, grid = plt.subplots(rows, cols, figsize=(0.85 * len(muts) * cols + 4, (0.5 * len(cats) + 1.6) * rows),
-                                 squeeze=False, constrained_layout=True)  # fmt: skip
+        fig, grid = plt.subplots(
+            rows,
+            cols,
+            figsize=(0.85 * len(muts) * cols + 4, (0.5 * len(cats) + 1.6) * rows),
+            squeeze=False,
+            constrained_layout=True,
+        )
         axes = list(grid.flat)
         for ax in axes[len(settings) :]:
             ax.set_visible(False)
@@ -168,8 +220,14 @@ def rate_bars(table: pd.DataFrame, label: str, rate: str, xlabel: str, ax=None):
         _, ax = plt.subplots(figsize=(6, 0.5 * len(table) + 1.2))
     y = range(len(table))
     ax.barh(y, table[rate], color="#d62728", alpha=0.7)
-    ax.errorbar(table[rate], y, xerr=[table[rate] - table["ci_low"], table["ci_high"] - table[rate]],
-                fmt="none", ecolor="black", capsize=4)  # fmt: skip
+    ax.errorbar(
+        table[rate],
+        y,
+        xerr=[table[rate] - table["ci_low"], table["ci_high"] - table[rate]],
+        fmt="none",
+        ecolor="black",
+        capsize=4,
+    )
     ax.set_yticks(y, table[label])
     ax.set_xlim(0, 1)
     ax.set_xlabel(xlabel)

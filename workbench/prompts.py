@@ -274,11 +274,16 @@ def describe(variants: dict[str, PromptTemplate]) -> list[dict[str, Any]]:
     rows = []
     for name, t in variants.items():
         fs = t.few_shot
-        rows.append({
-            "variant": name, "template": t.name, "version": t.version,
-            "few_shot": f"{fs.k} x {fs.selection} from {fs.dataset}" if fs and fs.k else "none",
-            "system": t.system, "description": t.description,
-        })  # fmt: skip
+        rows.append(
+            {
+                "variant": name,
+                "template": t.name,
+                "version": t.version,
+                "few_shot": f"{fs.k} x {fs.selection} from {fs.dataset}" if fs and fs.k else "none",
+                "system": t.system,
+                "description": t.description,
+            }
+        )
     return rows
 
 

@@ -107,7 +107,7 @@ def select(
         pool = sorted((a for a in attacks if a["category"] == cat), key=lambda a: a["id"])
         if n_per_category > 0 and n_per_category < len(pool):
             pool = sorted(random.Random(f"{seed}:{cat}").sample(pool, n_per_category),
-                          key=lambda a: a["id"])  # fmt: skip
+                          key=lambda a: a["id"])  # fmt: skip # compact: expanded, this module would pass 400 lines
         picked += pool
     return picked
 
@@ -159,31 +159,31 @@ def render(template: PromptTemplate, plant: Plant, attack: Attack) -> list[dict[
 
 def _render(template: PromptTemplate, plant: Plant, item_id: str, text: str, question: str):
     case = {**plant.variables(), "id": item_id,
-            "document": text if question else "", "prompt": question or text}  # fmt: skip
+            "document": text if question else "", "prompt": question or text}  # fmt: skip # compact: expanded, this module would pass 400 lines
     return template.render(case)
 
 
 def _requests(
     template: PromptTemplate, plant: Plant, items: list[tuple[str, str, str]], max_tokens: int,
     seed: int,
-) -> list[Request]:  # fmt: skip
+) -> list[Request]:  # fmt: skip # compact: expanded, this module would pass 400 lines
     """Chat requests for (id, attacker text, question)."""
     return [
         Request(_render(template, plant, *item), max_tokens=max_tokens, seed=seed,
                 metadata={"id": item[0]})
         for item in items
-    ]  # fmt: skip
+    ]  # fmt: skip # compact: expanded, this module would pass 400 lines
 
 
 def _execute(
     model: str, template: str | PromptTemplate, plant: Plant, items: list[tuple[str, str, str]],
     guards: Sequence[str], max_tokens: int, seed: int, progress: bool,
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[dict[str, Any]]:  # fmt: skip # compact: expanded, this module would pass 400 lines
     """One row per (guard setting, item): the reply the user gets, the model's own, the guards' verdict."""
     unknown = [g for g in guards if g not in GUARD_SETTINGS]
     if unknown or not guards:
         raise FuzzError(f"parameter guards: {f'unknown {unknown}' if unknown else 'empty'}; "
-                        f"choose from {', '.join(GUARD_SETTINGS)}")  # fmt: skip
+                        f"choose from {', '.join(GUARD_SETTINGS)}")  # fmt: skip # compact: expanded, this module would pass 400 lines
     if not items:
         raise FuzzError("nothing to run: check the parameters categories and n_per_category")
     rows = []
@@ -192,13 +192,13 @@ def _execute(
     for setting in guards:
         inp, outp = GUARD_SETTINGS[setting]
         responses = guarded_generate(model, requests, input_guard=inp, output_guard=outp,
-                                     canary=plant.canary, secrets=plant.secrets, progress=progress)  # fmt: skip
+                                     canary=plant.canary, secrets=plant.secrets, progress=progress)  # fmt: skip # compact: expanded, this module would pass 400 lines
         for (item_id, _, _), resp in zip(items, responses, strict=True):
             g = resp.metadata["guard"]
             rows.append({"guards": setting, "id": item_id, "output": resp.text,
                          "model_output": resp.metadata.get("raw_text", ""),
                          "blocked": g["blocked"], "guard_reasons": "; ".join(g["reasons"]),
-                         "error": resp.error or ""})  # fmt: skip
+                         "error": resp.error or ""})  # fmt: skip # compact: expanded, this module would pass 400 lines
     return rows
 
 
@@ -257,7 +257,7 @@ def run(
     for row in rows:
         a = by_id[row["id"]]
         row.update(attack_id=a.id, parent_id=a.parent_id, category=a.category,
-                   mutator=a.mutator, seed=a.seed, attack=a.text, question=a.question)  # fmt: skip
+                   mutator=a.mutator, seed=a.seed, attack=a.text, question=a.question)  # fmt: skip # compact: expanded, this module would pass 400 lines
         if row["error"]:
             row.update(success=None, reason=f"call failed: {row['error']}")
         elif row["blocked"]:
@@ -286,7 +286,7 @@ def _judge(df: pd.DataFrame, by_id: dict[str, Attack], judge_model: str) -> None
     if todo.empty:
         return
     requests = [a if not q else f"{q}\n(document: {a})"
-                for a, q in zip(todo["attack"], todo["question"], strict=True)]  # fmt: skip
+                for a, q in zip(todo["attack"], todo["question"], strict=True)]  # fmt: skip # compact: expanded, this module would pass 400 lines
     verdicts = det.judge_refusals(judge_model, requests, todo["output"].tolist())
     df.loc[todo.index, "refusal_judge"] = [v or "unparsed" for v in verdicts]
     for idx, verdict in zip(todo.index, verdicts, strict=True):
@@ -330,7 +330,7 @@ def _rate_rows(df: pd.DataFrame, by: list[str], flag: str) -> pd.DataFrame:
         lo, hi = proportion_ci(k, n)
         rows.append({**dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True)),
                      "attempts": n, "successes": k, "rate": k / n if n else None,
-                     "ci_low": lo, "ci_high": hi, "errors": len(group) - n})  # fmt: skip
+                     "ci_low": lo, "ci_high": hi, "errors": len(group) - n})  # fmt: skip # compact: expanded, this module would pass 400 lines
     return pd.DataFrame(rows)
 
 
@@ -366,7 +366,7 @@ def check_gates(
     """CI gates: raise FuzzError naming each guard setting over a limit; return the passes."""
     problems, passes = [], []
     for table, col, limit, what in ((overall, "asr", max_attack_success, "attack-success rate"),
-                                    (fp, "fp_rate", max_false_positive, "benign false-positive rate")):  # fmt: skip
+                                    (fp, "fp_rate", max_false_positive, "benign false-positive rate")):  # fmt: skip # compact: expanded, this module would pass 400 lines
         for _, r in table.iterrows():
             if r[col] is None or r[col] != r[col]:
                 continue

@@ -24,9 +24,13 @@ _LEET = str.maketrans({"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7
 _HOMOGLYPHS = {"a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "i": "і"}
 _ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060"]
 _FILLER = [
-    "Please read carefully.", "This is important.", "Thank you in advance.",
-    "As discussed earlier,", "For a research project,", "Ignore the typos.",
-]  # fmt: skip
+    "Please read carefully.",
+    "This is important.",
+    "Thank you in advance.",
+    "As discussed earlier,",
+    "For a research project,",
+    "Ignore the typos.",
+]
 
 
 @registry.mutator(
@@ -173,10 +177,11 @@ class Attack:
 )
 def _paraphrase(texts: list[str], seeds: list[int], model: str) -> list[str]:
     requests = [
-        Request.from_prompt(PARAPHRASE_USER.format(text=t), system=PARAPHRASE_SYSTEM,
-                            max_tokens=160, seed=s)
+        Request.from_prompt(
+            PARAPHRASE_USER.format(text=t), system=PARAPHRASE_SYSTEM, max_tokens=160, seed=s
+        )
         for t, s in zip(texts, seeds, strict=True)
-    ]  # fmt: skip
+    ]
     out = []
     for text, resp in zip(texts, generate_many(model, requests, progress=False), strict=True):
         if not resp.ok:
@@ -238,11 +243,19 @@ def expand(
     seeds = [attack_seed(seed, a["id"]) for a, _ in pairs]
     texts = mutate_many([a["prompt"] for a, _ in pairs], [c for _, c in pairs], seeds, paraphraser)
     return [
-        Attack(f"{a['id']}/{chain_name(c)}", a["category"], text, a["id"], c, s,
-               tuple(sorted(a.get("success", {}).items())), a.get("question", ""),
-               paraphraser if any(map(_needs_model, c)) else "")
+        Attack(
+            f"{a['id']}/{chain_name(c)}",
+            a["category"],
+            text,
+            a["id"],
+            c,
+            s,
+            tuple(sorted(a.get("success", {}).items())),
+            a.get("question", ""),
+            paraphraser if any(map(_needs_model, c)) else "",
+        )
         for (a, c), s, text in zip(pairs, seeds, texts, strict=True)
-    ]  # fmt: skip
+    ]
 
 
 def replay(attack: Attack, seed_prompt: str) -> str:

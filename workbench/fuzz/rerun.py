@@ -105,7 +105,7 @@ def replay_run(run_dir: str | Path, attack_id: str, guards: str = "none") -> dic
         "reason": new["reason"],
         "attack": new["attack"],
         "output": new["output"],
-    }  # fmt: skip  (one result field per line would hide which fields are compared)
+    }  # fmt: skip # one result field per line would hide which fields are compared
 
 
 def _verdict(value: Any) -> bool | None:

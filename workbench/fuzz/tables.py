@@ -25,11 +25,15 @@ def category_intervals(
 def guard_stops(results: pd.DataFrame, categories: Sequence[str]) -> pd.DataFrame:
     """Category x guard setting: attacks blocked at the input and output guard, and redactions."""
     guarded = results[results["guards"] != "none"]
-    flags = pd.DataFrame({
-        "category": guarded["category"], "guards": guarded["guards"],
-        "blocked_in": guarded["blocked"] == "input", "blocked_out": guarded["blocked"] == "output",
-        "redacted": guarded["guard_reasons"].str.contains("redacted"),
-    })  # fmt: skip
+    flags = pd.DataFrame(
+        {
+            "category": guarded["category"],
+            "guards": guarded["guards"],
+            "blocked_in": guarded["blocked"] == "input",
+            "blocked_out": guarded["blocked"] == "output",
+            "redacted": guarded["guard_reasons"].str.contains("redacted"),
+        }
+    )
     counts = flags.groupby(["category", "guards"], sort=False).sum()
     counts["cell"] = [
         f"{r.blocked_in} in · {r.blocked_out} out"

@@ -195,10 +195,12 @@ class TransformersProvider(Provider):
         model, tok = self.load()
         label_ids = [tok(label, add_special_tokens=False).input_ids for label in labels]
         prompts = [
-            tok(tok.apply_chat_template(c, add_generation_prompt=True, tokenize=False),
-                add_special_tokens=False).input_ids
+            tok(
+                tok.apply_chat_template(c, add_generation_prompt=True, tokenize=False),
+                add_special_tokens=False,
+            ).input_ids
             for c in conversations
-        ]  # fmt: skip
+        ]
         if all(len(ids) == 1 for ids in label_ids):
             # Single-token labels: one forward pass per conversation scores every label at once.
             pairs = [(p, 0) for p in prompts]

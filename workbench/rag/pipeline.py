@@ -107,8 +107,16 @@ def configurations(
             continue  # only fixed-size windows take a token overlap
         for retriever, lam in itertools.product(retrievers, list(mmr_lambdas) or [None]):
             for w in hybrid_weights if retriever == "hybrid" else [None]:
-                out.append({"chunker": chunker, "size": size, "overlap": overlap, "retriever": retriever,
-                            "hybrid_weight": w, "mmr_lambda": lam})  # fmt: skip
+                out.append(
+                    {
+                        "chunker": chunker,
+                        "size": size,
+                        "overlap": overlap,
+                        "retriever": retriever,
+                        "hybrid_weight": w,
+                        "mmr_lambda": lam,
+                    }
+                )
     return out
 
 
@@ -120,8 +128,13 @@ def search(index: Index, queries: list[str], cfg: dict[str, Any], k: int):
     """Retrieve for `queries` with one grid configuration (retriever, hybrid weight, MMR)."""
     weight = cfg.get("hybrid_weight")
     lam = cfg.get("mmr_lambda")
-    return index.search(queries, cfg["retriever"], k, hybrid_weight=weight if _set(weight) else 0.5,
-                        mmr_lambda=lam if _set(lam) else None)  # fmt: skip
+    return index.search(
+        queries,
+        cfg["retriever"],
+        k,
+        hybrid_weight=weight if _set(weight) else 0.5,
+        mmr_lambda=lam if _set(lam) else None,
+    )
 
 
 def run_grid(
@@ -170,12 +183,23 @@ def run_grid(
             ranked = [h.chunk for h in hits]
             gold = spans_of(q)
             for k in ks:
-                rows.append({**cfg, "k": k, "question_id": q["id"], "type": q["type"],
-                             "hit_rate": hit_rate(ranked, gold, k), "recall": recall(ranked, gold, k),
-                             "precision": precision(ranked, gold, k), "mrr": reciprocal_rank(ranked, gold, k),
-                             "ndcg": ndcg(ranked, gold, k, pool=index.chunks), "query_s": per_query_s,
-                             "embed_query_s": embed_s if uses_vectors else None,
-                             "chunks": len(index.chunks), "build_s": index.build_s})  # fmt: skip
+                rows.append(
+                    {
+                        **cfg,
+                        "k": k,
+                        "question_id": q["id"],
+                        "type": q["type"],
+                        "hit_rate": hit_rate(ranked, gold, k),
+                        "recall": recall(ranked, gold, k),
+                        "precision": precision(ranked, gold, k),
+                        "mrr": reciprocal_rank(ranked, gold, k),
+                        "ndcg": ndcg(ranked, gold, k, pool=index.chunks),
+                        "query_s": per_query_s,
+                        "embed_query_s": embed_s if uses_vectors else None,
+                        "chunks": len(index.chunks),
+                        "build_s": index.build_s,
+                    }
+                )
     return pd.DataFrame(rows), indexes
 
 
@@ -194,8 +218,11 @@ def summarise(grid: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
         for m in ("recall", "mrr"):
             _, lo, hi = bootstrap_ci(g[m].tolist(), seed=seed)
             row[f"{m}_ci_low"], row[f"{m}_ci_high"] = lo, hi
-        row.update(questions=int(g["question_id"].nunique()), chunks=int(g["chunks"].iloc[0]),
-                   query_p50_ms=1000 * percentile(g["query_s"].tolist(), 50))  # fmt: skip
+        row.update(
+            questions=int(g["question_id"].nunique()),
+            chunks=int(g["chunks"].iloc[0]),
+            query_p50_ms=1000 * percentile(g["query_s"].tolist(), 50),
+        )
         rows.append(row)
     return pd.DataFrame(rows).sort_values(["recall", "mrr"], ascending=False).reset_index(drop=True)
 
@@ -210,8 +237,16 @@ def failures(index: Index, qa: list[dict[str, Any]], cfg: dict[str, Any]) -> pd.
         for span in q["spans"]:
             gold = [(span["doc"], span["start"], span["end"])]
             if recall(ranked, gold, cfg["k"]) == 0:
-                rows.append({"question_id": q["id"], "question": q["question"], "missed_span": f"{span['doc']}: {span['text']}",
-                             "retrieved_instead": " | ".join(f"{c.id}: {c.text[:120]}" for c in ranked[:2])})  # fmt: skip
+                rows.append(
+                    {
+                        "question_id": q["id"],
+                        "question": q["question"],
+                        "missed_span": f"{span['doc']}: {span['text']}",
+                        "retrieved_instead": " | ".join(
+                            f"{c.id}: {c.text[:120]}" for c in ranked[:2]
+                        ),
+                    }
+                )
     return pd.DataFrame(
         rows, columns=["question_id", "question", "missed_span", "retrieved_instead"]
     )
@@ -240,11 +275,23 @@ def answer(
     rows = []
     for q, ctx, resp in zip(questions, contexts, responses, strict=True):
         abstained = bool(ABSTAIN.search(resp.text)) if resp.ok else None
-        rows.append({"question_id": q["id"], "type": q["type"], "question": q["question"], "answer": resp.text,
-                     "reference": q["reference"], "retrieved_contexts": ctx,
-                     "reference_contexts": [s["text"] for s in q.get("spans", [])],
-                     "abstained": abstained, "latency_s": resp.latency_s, "error": resp.error,
-                     "abstention_correct": None if abstained is None else abstained == (q["type"] == "unanswerable")})  # fmt: skip
+        rows.append(
+            {
+                "question_id": q["id"],
+                "type": q["type"],
+                "question": q["question"],
+                "answer": resp.text,
+                "reference": q["reference"],
+                "retrieved_contexts": ctx,
+                "reference_contexts": [s["text"] for s in q.get("spans", [])],
+                "abstained": abstained,
+                "latency_s": resp.latency_s,
+                "error": resp.error,
+                "abstention_correct": None
+                if abstained is None
+                else abstained == (q["type"] == "unanswerable"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -284,14 +331,16 @@ def abstention_table(answers: pd.DataFrame) -> pd.DataFrame:
         ans = ok[ok["type"] != "unanswerable"]
         abstained = int(unans["abstained"].astype(bool).sum())
         answered = int((~ans["abstained"].astype(bool)).sum())
-        rows.append({
-            "config": cfg,
-            "abstained on unanswerable": f"{abstained} of {len(unans)}",
-            "abstention rate": abstained / len(unans) if len(unans) else None,
-            "answered answerable": f"{answered} of {len(ans)}",
-            "answer rate": answered / len(ans) if len(ans) else None,
-            "failed calls": int(g["error"].notna().sum()),
-        })  # fmt: skip
+        rows.append(
+            {
+                "config": cfg,
+                "abstained on unanswerable": f"{abstained} of {len(unans)}",
+                "abstention rate": abstained / len(unans) if len(unans) else None,
+                "answered answerable": f"{answered} of {len(ans)}",
+                "answer rate": answered / len(ans) if len(ans) else None,
+                "failed calls": int(g["error"].notna().sum()),
+            }
+        )
     return pd.DataFrame(rows).set_index("config")
 
 
@@ -302,10 +351,16 @@ def timing_table(grid: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for key, g in grid.groupby(keys, sort=False):
         queries = g.drop_duplicates(["question_id", *keys, "hybrid_weight", "mmr_lambda"])
-        rows.append({**dict(zip(keys, key, strict=True)), "chunks": int(g["chunks"].iloc[0]),
-                     "build_s": float(g["build_s"].iloc[0]),
-                     "query_p50_ms": 1000 * percentile(queries["query_s"].tolist(), 50),
-                     "query_p95_ms": 1000 * percentile(queries["query_s"].tolist(), 95),
-                     "embed_query_ms": 1000 * percentile(queries["embed_query_s"].tolist(), 50)
-                     if queries["embed_query_s"].notna().any() else None})  # fmt: skip
+        rows.append(
+            {
+                **dict(zip(keys, key, strict=True)),
+                "chunks": int(g["chunks"].iloc[0]),
+                "build_s": float(g["build_s"].iloc[0]),
+                "query_p50_ms": 1000 * percentile(queries["query_s"].tolist(), 50),
+                "query_p95_ms": 1000 * percentile(queries["query_s"].tolist(), 95),
+                "embed_query_ms": 1000 * percentile(queries["embed_query_s"].tolist(), 50)
+                if queries["embed_query_s"].notna().any()
+                else None,
+            }
+        )
     return pd.DataFrame(rows).set_index(keys)

@@ -23,8 +23,13 @@ from ..models import get_model, source_file
 # ragas reads this at import: telemetry off (it must be the string "true", not "1").
 os.environ["RAGAS_DO_NOT_TRACK"] = "true"
 
-NON_LLM = ("non_llm_context_precision_with_reference", "non_llm_context_recall", "non_llm_string_similarity",
-           "bleu_score", "rouge_score")  # fmt: skip
+NON_LLM = (
+    "non_llm_context_precision_with_reference",
+    "non_llm_context_recall",
+    "non_llm_string_similarity",
+    "bleu_score",
+    "rouge_score",
+)
 LLM = ("faithfulness", "answer_relevancy")
 
 
@@ -63,8 +68,13 @@ def _llm_wrapper(judge_model: str, max_tokens: int):
                 if schema
                 else None
             )
-            return Request.from_prompt(text, max_tokens=max_tokens, temperature=temperature or 0.0,
-                                       stop=list(stop or []), response_format=fmt)  # fmt: skip
+            return Request.from_prompt(
+                text,
+                max_tokens=max_tokens,
+                temperature=temperature or 0.0,
+                stop=list(stop or []),
+                response_format=fmt,
+            )
 
         def _result(self, responses, structured: bool) -> LLMResult:
             failed = [r.error for r in responses if not r.ok]
@@ -152,22 +162,44 @@ def score(
         RougeScore,
     )
 
-    metrics = [NonLLMContextPrecisionWithReference(), NonLLMContextRecall(), NonLLMStringSimilarity(),
-               BleuScore(), RougeScore()]  # fmt: skip
+    metrics = [
+        NonLLMContextPrecisionWithReference(),
+        NonLLMContextRecall(),
+        NonLLMStringSimilarity(),
+        BleuScore(),
+        RougeScore(),
+    ]
     if llm_metrics and judge_model:
         llm = _llm_wrapper(judge_model, max_tokens)
-        metrics += [Faithfulness(llm=llm),
-                    AnswerRelevancy(llm=llm, embeddings=_embeddings_wrapper(embedding_model), strictness=1)]  # fmt: skip
+        metrics += [
+            Faithfulness(llm=llm),
+            AnswerRelevancy(llm=llm, embeddings=_embeddings_wrapper(embedding_model), strictness=1),
+        ]
     rows, failures = [], []
     for i, sample in enumerate(samples):
-        s = SingleTurnSample(**{k: sample[k] for k in ("user_input", "response", "reference",
-                                                       "retrieved_contexts", "reference_contexts") if k in sample})  # fmt: skip
+        s = SingleTurnSample(
+            **{
+                k: sample[k]
+                for k in (
+                    "user_input",
+                    "response",
+                    "reference",
+                    "retrieved_contexts",
+                    "reference_contexts",
+                )
+                if k in sample
+            }
+        )
         for m in metrics:
             try:
                 value = m.single_turn_score(s)
-                reason = "" if value is not None and not (isinstance(value, float) and math.isnan(value)) else (
-                    "ragas returned NaN: the judge's output could not be turned into verdicts"
-                )  # fmt: skip
+                reason = (
+                    ""
+                    if value is not None and not (isinstance(value, float) and math.isnan(value))
+                    else (
+                        "ragas returned NaN: the judge's output could not be turned into verdicts"
+                    )
+                )
             except Exception as exc:  # one sample's failure must not lose the others
                 value, reason = None, f"{type(exc).__name__}: {str(exc)[:200]}"
             rows.append({"sample": i, "metric": m.name, "value": None if reason else float(value)})

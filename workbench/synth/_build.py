@@ -38,8 +38,21 @@ QA_TASK = {
     "primary_metric": "token_f1",
     "max_tokens": 32,
 }
-KEEP = ("id", "input", "reference", "strategy", "source_ids", "parent_id", "question", "supporting_text",
-        "needs_review", "review_reason", "suspect_label", "proposed_label", "label_reason")  # fmt: skip
+KEEP = (
+    "id",
+    "input",
+    "reference",
+    "strategy",
+    "source_ids",
+    "parent_id",
+    "question",
+    "supporting_text",
+    "needs_review",
+    "review_reason",
+    "suspect_label",
+    "proposed_label",
+    "label_reason",
+)
 
 
 def build(
@@ -105,9 +118,13 @@ def build(
             model, candidates, labels, instruction=task_spec.get("instruction", "")
         )
     result = apply_filters(
-        candidates, dedup_threshold=dedup_threshold, min_chars=min_chars, max_chars=max_chars,
-        against=[str(s["input"]) for s in seeds], generated=len(candidates) + len(rejected),
-    )  # fmt: skip
+        candidates,
+        dedup_threshold=dedup_threshold,
+        min_chars=min_chars,
+        max_chars=max_chars,
+        against=[str(s["input"]) for s in seeds],
+        generated=len(candidates) + len(rejected),
+    )
     rejected = [{**r, "reject_step": "generated"} for r in rejected] + result.rejected
     cost = sum(float(r.get("cost_usd") or 0.0) for r in rows + augmented + rejected)
     accepted = sorted(

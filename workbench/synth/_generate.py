@@ -145,8 +145,14 @@ def qa_from_documents(
     for _ in range(multi_hop if len(docs) > 1 else 0):
         d1, d2 = rng.sample(docs, 2)
         (c1, s1), (c2, s2) = rng.choice(by_doc[d1]), rng.choice(by_doc[d2])
-        plans.append({"strategy": "multi_hop", "chunks": [c1, c2], "answer": f"{s1}; {s2}",
-                      "support": [sentence_with(c1.text, s1), sentence_with(c2.text, s2)]})  # fmt: skip
+        plans.append(
+            {
+                "strategy": "multi_hop",
+                "chunks": [c1, c2],
+                "answer": f"{s1}; {s2}",
+                "support": [sentence_with(c1.text, s1), sentence_with(c2.text, s2)],
+            }
+        )
     requests = []
     for p in plans:
         if p["strategy"] == "single_hop":
@@ -159,10 +165,14 @@ def qa_from_documents(
     rows, rejected = [], []
     for p, resp in zip(plans, generate_many(model, requests, concurrency=concurrency), strict=True):
         row = {
-            "input": "", "reference": p["answer"], "strategy": p["strategy"],
-            "source_ids": [c.id for c in p["chunks"]], "supporting_text": " ".join(p["support"]),
-            "raw_output": resp.text, "cost_usd": resp.cost_usd,
-        }  # fmt: skip
+            "input": "",
+            "reference": p["answer"],
+            "strategy": p["strategy"],
+            "source_ids": [c.id for c in p["chunks"]],
+            "supporting_text": " ".join(p["support"]),
+            "raw_output": resp.text,
+            "cost_usd": resp.cost_usd,
+        }
         question = _question(resp.text) if resp.ok else None
         if question is None:
             reason = (
@@ -209,8 +219,14 @@ def from_seeds(
         plans, generate_many(model, requests, concurrency=concurrency), strict=True
     ):
         text, why = parse_reply(resp)
-        row = {"input": text, "reference": label, "strategy": "from_seeds",
-               "source_ids": [r["id"] for r in shots_rows], "raw_output": resp.text, "cost_usd": resp.cost_usd}  # fmt: skip
+        row = {
+            "input": text,
+            "reference": label,
+            "strategy": "from_seeds",
+            "source_ids": [r["id"] for r in shots_rows],
+            "raw_output": resp.text,
+            "cost_usd": resp.cost_usd,
+        }
         if why:
             rejected.append({**row, "reject_reason": why})
         else:
@@ -257,10 +273,16 @@ def correct_labels(
         given = str(row["reference"])
         gap = s[best] - s.get(given, float("-inf"))
         flagged = best != given and gap >= margin
-        out.append({
-            **row, "suspect_label": flagged, "proposed_label": best if flagged else "",
-            "label_reason": f"model prefers '{best}' over '{given}' by {gap:.2f} nats" if flagged else "",
-        })  # fmt: skip
+        out.append(
+            {
+                **row,
+                "suspect_label": flagged,
+                "proposed_label": best if flagged else "",
+                "label_reason": f"model prefers '{best}' over '{given}' by {gap:.2f} nats"
+                if flagged
+                else "",
+            }
+        )
     return out
 
 
