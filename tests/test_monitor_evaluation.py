@@ -176,3 +176,25 @@ def test_monitor_reads_trace_stores_and_alerts_on_their_quality(tmp_path):
     assert alert["examples"][0].startswith(f"trace {201:032x}: How much leave?")
     [window] = [json.loads(x) for x in (folder / "windows.jsonl").read_text().splitlines()]
     assert window["evaluated"] == 30 and window["grounded_change"] is not None
+
+
+@pytest.mark.integration
+def test_an_optional_judge_scores_answers_and_counts_parse_failures(tmp_path, datasets_copy):
+    from conftest import add_catalog_entry, fake_model_entry
+    from fake_openai import FakeOpenAIServer
+
+    store = TraceStore(tmp_path / "t.sqlite")
+    for i in range(4):
+        _request(store, i + 1, 2, "Every employee gets 25 days of paid annual leave.")
+    df = evaluation.requests(store)
+    assert df.context.str.contains("25 days").all()
+    with FakeOpenAIServer(default='say:{"score": 4, "reason": "supported"}') as server:
+        add_catalog_entry(datasets_copy, **fake_model_entry("judge", server.base_url))
+        scored = evaluation.judged(df, "judge")
+    assert (scored.judge_score == 0.75).all() and not scored.judge_parse_failure.any()
+    with FakeOpenAIServer(default="say:Looks fine to me.") as server:
+        add_catalog_entry(datasets_copy, **fake_model_entry("judge2", server.base_url))
+        unparsed = evaluation.judged(df, "judge2")
+    assert unparsed.judge_score.isna().all() and unparsed.judge_parse_failure.all()
+    table = evaluation.window_table(unparsed, "1d")
+    assert table.loc[0, "judge_parse_failures"] == 4 and table.loc[0, "judge_score_n"] == 0

@@ -20,7 +20,7 @@ from .traffic import application_requests
 WORD = re.compile(r"[a-zA-Z]{4,}")
 GROUNDED = 0.5  # share of an answer's content words found in its context
 RATES = ("abstained", "refused", "blocked", "grounded", "error", "negative_feedback")
-MEANS = ("latency_s", "answer_words", "input_tokens", "output_tokens", "cost_usd")
+MEANS = ("latency_s", "answer_words", "input_tokens", "output_tokens", "cost_usd", "judge_score")
 
 
 def _context(messages: str | None) -> str:
@@ -79,6 +79,7 @@ def requests(store: TraceStore) -> pd.DataFrame:
                 "output": answer,
                 **_text_checks(answer, r["latency_s"], r.get("feedback")),
                 "blocked": any(g not in (None, "none", "") for g in guard),
+                "context": _context(chat.get("gen_ai.input.messages")) if chats else None,
                 "grounded": _grounded(answer, _context(chat.get("gen_ai.input.messages"))),
                 "input_tokens": chat.get("gen_ai.usage.input_tokens"),
                 "output_tokens": chat.get("gen_ai.usage.output_tokens"),
@@ -87,6 +88,32 @@ def requests(store: TraceStore) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).sort_values("time").reset_index(drop=True)
+
+
+def judged(df: pd.DataFrame, judge_model: str, scale: tuple[int, int] = (1, 5)) -> pd.DataFrame:
+    """`df` with a rubric judge's verdict on each answer that reached the model, its retrieved
+    context standing in for the reference production lacks: `judge_score` (0-1), `judge_reason`
+    and `judge_parse_failure` (counted per window, never dropped silently). A request blocked
+    before the model is not judged (NaN, no failure)."""
+    from ..judge import rubric
+
+    out = df.copy()
+    out["judge_score"], out["judge_reason"] = np.nan, None
+    out["judge_parse_failure"] = False
+    todo = out.index[out["context"].notna()] if "context" in out else out.index[:0]
+    if len(todo):
+        rows = out.loc[todo]
+        verdicts = rubric(
+            judge_model,
+            rows["input"].tolist(),
+            rows["output"].tolist(),
+            rows["context"].tolist(),
+            scale=scale,
+        )
+        out.loc[todo, "judge_score"] = verdicts["normalised"].to_numpy()
+        out.loc[todo, "judge_reason"] = verdicts["reason"].to_numpy()
+        out.loc[todo, "judge_parse_failure"] = verdicts["parse_failure"].to_numpy()
+    return out
 
 
 def window_table(df: pd.DataFrame, window: str, origin=None, seed: int = 0) -> pd.DataFrame:
@@ -120,9 +147,11 @@ def window_table(df: pd.DataFrame, window: str, origin=None, seed: int = 0) -> p
                 }
             )
         for m in MEANS:
-            values = pd.to_numeric(g[m], errors="coerce").dropna().tolist()
+            values = pd.to_numeric(g[m], errors="coerce").dropna().tolist() if m in g else []
             mean, low, high = bootstrap_ci(values, seed=seed) if values else (np.nan,) * 3
-            row.update({m: mean, f"{m}_low": low, f"{m}_high": high})
+            row.update({m: mean, f"{m}_low": low, f"{m}_high": high, f"{m}_n": len(values)})
+        if "judge_parse_failure" in g:
+            row["judge_parse_failures"] = int(g["judge_parse_failure"].sum())
         row["latency_p50_s"] = float(g["latency_s"].quantile(0.5))
         row["latency_p95_s"] = float(g["latency_s"].quantile(0.95))
         out.append(row)
@@ -150,7 +179,7 @@ def changes(df: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
                 "p_value": p,
             }
         )
-    for m in MEANS:
+    for m in (m for m in MEANS if m in df and m in reference):
         a = pd.to_numeric(reference[m], errors="coerce").dropna()
         b = pd.to_numeric(df[m], errors="coerce").dropna()
         p = float(mannwhitneyu(a, b).pvalue) if len(a) >= 5 and len(b) >= 5 else None
