@@ -242,3 +242,59 @@ def test_a_writer_killed_mid_write_leaves_a_whole_store(tmp_path):
     # every committed span is whole, and they are consecutive: nothing in the middle was lost
     assert sorted(int(s["span_id"], 16) for s in spans) == list(range(len(spans)))
     assert all(s["attributes"]["payload"] == "x" * 2000 for s in spans)
+
+
+def _otlp_span(trace: int, span: int, name: str, parent: int | None, attrs: dict) -> dict:
+    return {
+        "traceId": f"{trace:032x}",
+        "spanId": f"{span:016x}",
+        **({"parentSpanId": f"{parent:016x}"} if parent else {}),
+        "name": name,
+        "kind": 2 if parent is None else 3,
+        "startTimeUnixNano": str(1_790_000_000_000_000_000 + trace * 60_000_000_000),
+        "endTimeUnixNano": str(1_790_000_000_000_000_000 + trace * 60_000_000_000 + 2 * 10**9),
+        "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attrs.items()],
+    }
+
+
+@pytest.mark.unit
+def test_another_applications_otlp_traces_become_requests_to_monitor(tmp_path):
+    from workbench.monitor import evaluation, traffic
+
+    asked = json.dumps(
+        [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Where is my parcel?"},
+        ]
+    )
+    said = json.dumps([{"role": "assistant", "content": "I don't know."}])
+    spans = [  # a GenAI-instrumented agent, then an OpenInference-instrumented chain
+        _otlp_span(1, 1, "invoke_agent support", None, {"gen_ai.operation.name": "invoke_agent"}),
+        _otlp_span(
+            1,
+            2,
+            "chat gpt-4o-mini",
+            1,
+            {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.input.messages": asked,
+                "gen_ai.output.messages": said,
+            },
+        ),
+        _otlp_span(
+            2, 3, "RetrievalQA", None, {"input.value": "Refund policy?", "output.value": "30 days."}
+        ),
+        _otlp_span(3, 4, "health check", None, {}),  # no request in it: not one to monitor
+    ]
+    doc = {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": spans}]}]}
+    (tmp_path / "other.json").write_text(json.dumps(doc))
+    store = trace.TraceStore(tmp_path / "other.sqlite")
+    assert trace.import_otlp(tmp_path / "other.json", store) == 4
+    rows = traffic.read_log(store.path)
+    assert [(r["input"], r["output"]) for r in rows] == [
+        ("Where is my parcel?", "I don't know."),
+        ("Refund policy?", "30 days."),
+    ]
+    assert rows[0]["latency_s"] == pytest.approx(2.0) and rows[0]["timestamp"].startswith("2026-")
+    checks = evaluation.requests(store)
+    assert checks.abstained.tolist() == [True, False]

@@ -39,18 +39,66 @@ def _time(value: Any, where: str) -> datetime:
 TRACE_STORES = (".sqlite", ".sqlite3", ".db")
 
 
+def _user_text(value: Any) -> str | None:
+    """The last user turn of GenAI-convention messages (a JSON string or a list)."""
+    try:
+        turns = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return value if isinstance(value, str) and value.strip() else None
+    if not isinstance(turns, list):
+        return None
+    texts = [t.get("content") for t in turns if isinstance(t, dict) and t.get("role") == "user"]
+    texts = [t for t in texts if isinstance(t, str) and t.strip()]
+    return texts[-1] if texts else None
+
+
+def _assistant_text(value: Any) -> str | None:
+    try:
+        turns = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return value if isinstance(value, str) else None
+    if not isinstance(turns, list):
+        return None
+    texts = [t.get("content") for t in turns if isinstance(t, dict)]
+    return next((t for t in reversed(texts) if isinstance(t, str)), None)
+
+
+def _exchange(root: dict[str, Any], spans: list[dict[str, Any]]) -> tuple[str | None, Any]:
+    """(input, output) of a request: the workbench application's own attributes, else those of
+    another OpenTelemetry application (OpenInference `input.value` / `output.value` on the
+    root, or the GenAI messages of the root or of its trace's first `chat` span)."""
+    a = root["attributes"]
+    if "workbench.request.input" in a:
+        return a["workbench.request.input"], a.get("workbench.response.output")
+    if isinstance(a.get("input.value"), str):
+        return a["input.value"], a.get("output.value")
+    for s in [root, *(x for x in spans if x["attributes"].get("gen_ai.operation.name") == "chat")]:
+        text = _user_text(s["attributes"].get("gen_ai.input.messages"))
+        if text:
+            return text, _assistant_text(s["attributes"].get("gen_ai.output.messages"))
+    return None, None
+
+
 def application_requests(store) -> list[dict[str, Any]]:
-    """The reference application's requests in a trace store, oldest first: one per root span
-    that carries `workbench.request.input`, with its output, latency, original timestamp,
-    status and the latest thumbs of its feedback."""
+    """The requests in a trace store, oldest first: one per root span whose trace carries an
+    input (see `_exchange`: this application's, or another OpenTelemetry application's), with
+    its output, latency, original timestamp, status and the latest thumbs of its feedback."""
     votes: dict[str, int] = {}
     for f in store.feedback():
         if f["thumbs"] in (1, -1):
             votes[f["trace_id"]] = f["thumbs"]
+    roots = list(reversed(store.traces()))
+    foreign = {r["trace_id"] for r in roots if "workbench.request.input" not in r["attributes"]}
+    spans: dict[str, list[dict[str, Any]]] = {}
+    if foreign:  # only another application's traces need their child spans read
+        for s in store.spans():
+            if s["trace_id"] in foreign:
+                spans.setdefault(s["trace_id"], []).append(s)
     rows = []
-    for n, root in enumerate(reversed(store.traces()), 1):
+    for n, root in enumerate(roots, 1):
         a = root["attributes"]
-        if "workbench.request.input" not in a:
+        text, output = _exchange(root, spans.get(root["trace_id"], []))
+        if not text:
             continue
         stamp = a.get("workbench.request.timestamp")
         moment = (
@@ -60,8 +108,8 @@ def application_requests(store) -> list[dict[str, Any]]:
         )
         row = {
             "id": a.get("workbench.request.id") or root["trace_id"],
-            "input": a["workbench.request.input"],
-            "output": a.get("workbench.response.output"),
+            "input": text,
+            "output": output,
             "latency_s": root["duration_s"],
             "trace_id": root["trace_id"],
             "timestamp": moment.isoformat(),
