@@ -36,7 +36,7 @@ def test_monitor_exit_codes_and_run_folder(tmp_path):
     assert shifted.returncode == 3, shifted.stderr
     summary = json.loads(shifted.stdout.strip().splitlines()[-1])
     assert "language shift" in summary["alerts_fired"]
-    assert "workbench: alert: language shift: window 2026-11-05" in shifted.stderr
+    assert "workbench: alert language shift: window 2026-11-05" in shifted.stderr
     folder = Path(summary["run_dir"])
     record = json.loads((folder / "run.json").read_text())
     assert record["alerts"] and record["alert_rules_version"] and record["status"] == "succeeded"

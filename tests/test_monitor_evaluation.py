@@ -198,3 +198,20 @@ def test_an_optional_judge_scores_answers_and_counts_parse_failures(tmp_path, da
     assert unparsed.judge_score.isna().all() and unparsed.judge_parse_failure.all()
     table = evaluation.window_table(unparsed, "1d")
     assert table.loc[0, "judge_parse_failures"] == 4 and table.loc[0, "judge_score_n"] == 0
+
+
+@pytest.mark.unit
+def test_rules_no_window_measured_are_named_not_taken_as_clear(tmp_path):
+    from workbench.monitor import alerts
+
+    rules_file = tmp_path / "alerts.yaml"
+    rules_file.write_text(
+        "alerts:\n  - {name: refusals up, metric: refused_change, op: '>', threshold: 0.1}\n"
+        "  - {name: drift, metric: mmd_p, op: '<', threshold: 0.01}\n"
+    )
+    rules, _ = alerts.load_rules(rules_file)
+    windows = [{"refused_change": None, "mmd_p": 0.5}, {"refused_change": None, "mmd_p": None}]
+    assert alerts.unmeasured(rules, windows) == [
+        "rule 'refusals up' (refused_change) was not measured in any window: no request was "
+        "evaluated (no traces or logged outputs)"
+    ]

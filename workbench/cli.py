@@ -306,12 +306,10 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         render=monitor_page.write,
     )
     reports.build_index()
-    for alert in record["alerts"]:
-        print(
-            f"workbench: alert: {alert['alert']}: window {alert['window']}, {alert['metric']} = "
-            f"{alert['value']:.3g} {alert['op']} {alert['threshold']}",
-            file=sys.stderr,
-        )
+    from .monitor.alerts import warning
+
+    for line in [warning(a) for a in record["alerts"]] + record["alert_rules_not_measured"]:
+        print(f"workbench: {line}", file=sys.stderr)
     print(
         json.dumps(
             {

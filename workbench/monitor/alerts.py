@@ -140,13 +140,39 @@ def evaluate(
     return fired
 
 
-def record(fired: list[dict[str, Any]], version: str) -> None:
-    """Put the alerts into the run record (`alerts`, a warning each: the index's badge)."""
+def unmeasured(rules: list[Rule], windows: list[dict[str, Any]]) -> list[str]:
+    """One line per rule whose metric no window measured: its silence is not an all-clear."""
+    return [
+        f"rule {r.name!r} ({r.metric}) was not measured in any window"
+        + (
+            ": no request was evaluated (no traces or logged outputs)"
+            if r.metric in QUALITY_METRICS
+            else ""
+        )
+        for r in rules
+        if all(w.get(r.metric) is None for w in windows)
+    ]
+
+
+def warning(alert: dict[str, Any]) -> str:
+    """An alert in one line."""
+    p = f" (p = {alert['p_value']:.2g})" if alert.get("p_value") is not None else ""
+    return (
+        f"alert {alert['alert']}: window {alert['window']}, {alert['metric']} = "
+        f"{alert['value']:.3g} {alert['op']} {alert['threshold']}{p}"
+    )
+
+
+def record(
+    fired: list[dict[str, Any]], version: str, not_measured: list[str] | None = None
+) -> None:
+    """Put the alerts into the run record (`alerts`, a warning each: the index's badge), and
+    the rules no window could measure (`alert_rules_not_measured`, a warning each)."""
     run = tracking.current()
     run.log_section("alerts", fired)
+    run.log_section("alert_rules_not_measured", not_measured or [])
     run.log_metrics({"alerts": len(fired), "alert_rules_version": version})
     for a in fired:
-        run.warn(
-            f"alert {a['alert']}: window {a['window']}, {a['metric']} = {a['value']:.3g} "
-            f"{a['op']} {a['threshold']}"
-        )
+        run.warn(warning(a))
+    for line in not_measured or []:
+        run.warn(line)

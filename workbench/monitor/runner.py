@@ -155,6 +155,7 @@ def run(
     cur_windows = traffic.windows(_read(current), window)
     ref_vectors = embed([r["input"] for r in ref_rows])
     windows, fired, candidates = analyse(ref_rows, cur_windows, rule_list, ref_vectors)
+    not_measured = alerts.unmeasured(rule_list, windows)
     run_id, stage = runs.stage(NOTEBOOK, root)
     _jsonl(stage / "windows.jsonl", windows)
     _jsonl(stage / "candidates.jsonl", candidates)
@@ -179,15 +180,13 @@ def run(
         },
         "alert_rules_version": version,
         "alerts": fired,
-        "warnings": [
-            f"alert {a['alert']}: window {a['window']}, {a['metric']} = {a['value']:.3g} "
-            f"{a['op']} {a['threshold']}"
-            for a in fired
-        ],
+        "alert_rules_not_measured": not_measured,
+        "warnings": [alerts.warning(a) for a in fired] + not_measured,
         "metrics": {
             "windows": len(windows),
             "alerts": len(fired),
             "drifted_windows": sum(w["verdict"].startswith("drift") for w in windows),
+            "rules_not_measured": len(not_measured),
             "candidate_cases": len(candidates),
         },
         "usage": {"calls": 0, "errors": 0},
