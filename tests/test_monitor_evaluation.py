@@ -174,6 +174,10 @@ def test_monitor_reads_trace_stores_and_alerts_on_their_quality(tmp_path):
     [alert] = [a for a in record["alerts"] if a["alert"] == "refusal rate up"]
     assert alert["value"] == pytest.approx(0.5) and alert["p_value"] < 0.001
     assert alert["examples"][0].startswith(f"trace {201:032x}: How much leave?")
+    [less] = [a for a in record["alerts"] if a["alert"] == "answers less grounded"]
+    assert less["examples"][0].startswith(
+        f"trace {201:032x}"
+    )  # an ungrounded answer, not a good one
     [window] = [json.loads(x) for x in (folder / "windows.jsonl").read_text().splitlines()]
     assert window["evaluated"] == 30 and window["grounded_change"] is not None
 

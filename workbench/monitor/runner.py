@@ -118,12 +118,13 @@ def _read(path: str | Path) -> list[dict[str, Any]]:
 
 
 def _counted(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """For each alertable rate, the requests it counted (trace id when traced, and input)."""
+    """For each alertable rate, the requests that show its problem (an abstention, refusal,
+    block or error; for grounding, an answer not grounded): trace id when traced, and input."""
     out: dict[str, list[str]] = {}
     for row in rows:
         checks = evaluation.checks(row) or {}
         for rate in evaluation.ALERT_RATES:
-            if checks.get(rate) is True:
+            if checks.get(rate) is (rate != "grounded"):
                 where = f"trace {row['trace_id']}: " if row.get("trace_id") else ""
                 text = row["input"] if len(row["input"]) <= 120 else row["input"][:120] + "…"
                 out.setdefault(rate, []).append(where + text)
