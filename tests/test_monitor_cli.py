@@ -32,6 +32,9 @@ def test_monitor_exit_codes_and_run_folder(tmp_path):
     assert clean.returncode == 0, clean.stderr
     summary = json.loads(clean.stdout.strip().splitlines()[-1])
     assert summary["alerts"] == 0 and summary["windows"] == 1
+    # A log without outputs or latencies measures no quality rule: said, not taken as clear.
+    assert summary["rules_not_measured"] == 5
+    assert "rule 'refusal rate up' (refused_change) was not measured" in clean.stderr
     shifted = run("monitor", "--reference", str(reference), "--current", str(_days(tmp_path, 4)))
     assert shifted.returncode == 3, shifted.stderr
     summary = json.loads(shifted.stdout.strip().splitlines()[-1])
@@ -44,6 +47,7 @@ def test_monitor_exit_codes_and_run_folder(tmp_path):
     assert candidates and all(set(c) >= {"id", "input", "reference", "window"} for c in candidates)
     html = (folder / "report.html").read_text()
     assert "language shift" in html and "<script" not in html
+    assert "the quality rules measured nothing" in html
     index = (config.reports_dir() / "index.html").read_text()
     assert folder.name in index and "alert language shift" in index
 

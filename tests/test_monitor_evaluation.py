@@ -167,17 +167,20 @@ def test_monitor_reads_trace_stores_and_alerts_on_their_quality(tmp_path):
     reference, current = TraceStore(tmp_path / "ref.sqlite"), TraceStore(tmp_path / "cur.sqlite")
     for i in range(60):
         _request(reference, i + 1, 2, "Every employee gets 25 days of paid annual leave.")
+    answers = [
+        "You get 25 days of leave.",  # grounded in the context
+        "I can't help with that request.",  # a refusal: nothing to ground
+        "Bananas grow quickly somewhere.",  # not grounded
+    ]
     for i in range(30):
-        answer = "I can't help with that request." if i % 2 else "You get 25 days of leave."
-        _request(current, 200 + i, 3, answer)
+        _request(current, 200 + i, 3, answers[i % 3])
     folder, record = runner.run(reference.path, current.path, root=tmp_path / "reports")
     [alert] = [a for a in record["alerts"] if a["alert"] == "refusal rate up"]
-    assert alert["value"] == pytest.approx(0.5) and alert["p_value"] < 0.001
+    assert alert["value"] == pytest.approx(1 / 3) and alert["p_value"] < 0.001
     assert alert["examples"][0].startswith(f"trace {201:032x}: How much leave?")
     [less] = [a for a in record["alerts"] if a["alert"] == "answers less grounded"]
-    assert less["examples"][0].startswith(
-        f"trace {201:032x}"
-    )  # an ungrounded answer, not a good one
+    assert less["value"] == pytest.approx(-0.5)  # refusals left out: 10 of 20 answers grounded
+    assert less["examples"][0].startswith(f"trace {202:032x}")  # an ungrounded answer
     [window] = [json.loads(x) for x in (folder / "windows.jsonl").read_text().splitlines()]
     assert window["evaluated"] == 30 and window["grounded_change"] is not None
 

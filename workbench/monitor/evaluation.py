@@ -35,8 +35,8 @@ def _context(messages: str | None) -> str:
 
 def _grounded(answer: str, context: str) -> bool | None:
     words = {w.lower() for w in WORD.findall(answer)}
-    if not words or ABSTAIN.search(answer):
-        return None  # nothing to ground: an abstention or an answer without content words
+    if not words or ABSTAIN.search(answer) or refusal(answer).hit:
+        return None  # nothing to ground: an abstention, a refusal, no content words
     known = {w.lower() for w in WORD.findall(context)}
     return len(words & known) / len(words) >= GROUNDED
 
@@ -80,7 +80,10 @@ def requests(store: TraceStore) -> pd.DataFrame:
                 **_text_checks(answer, r["latency_s"], r.get("feedback")),
                 "blocked": any(g not in (None, "none", "") for g in guard),
                 "context": _context(chat.get("gen_ai.input.messages")) if chats else None,
-                "grounded": _grounded(answer, _context(chat.get("gen_ai.input.messages"))),
+                # A request blocked before the model has no context and no answer to ground.
+                "grounded": _grounded(answer, _context(chat.get("gen_ai.input.messages")))
+                if chats
+                else None,
                 "input_tokens": chat.get("gen_ai.usage.input_tokens"),
                 "output_tokens": chat.get("gen_ai.usage.output_tokens"),
                 "cost_usd": chat.get("workbench.cost_usd"),
