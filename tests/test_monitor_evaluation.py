@@ -222,3 +222,16 @@ def test_rules_no_window_measured_are_named_not_taken_as_clear(tmp_path):
         "rule 'refusals up' (refused_change) was not measured in any window: no request was "
         "evaluated (no traces or logged outputs)"
     ]
+
+
+@pytest.mark.integration
+def test_the_reference_window_is_not_tested_against_itself():
+    from workbench import config
+    from workbench.monitor import alerts, runner, traffic
+
+    rows = traffic.read_log(config.datasets_dir() / "traffic" / "hr_assistant_log.jsonl")
+    windows = traffic.windows(rows, "1d")[:2]
+    analysed, _, _ = runner.analyse(windows[0][1], windows, alerts.load_rules()[0])
+    assert [w["verdict"] for w in analysed] == ["reference", "no detectable drift"]
+    assert analysed[0]["classifier_auc"] is None and analysed[0]["tokens_mean"] > 0
+    assert analysed[1]["classifier_auc"] is not None

@@ -48,7 +48,10 @@ def analyse(
         label = start.astimezone(UTC).isoformat().replace("+00:00", "Z")
         texts = [r["input"] for r in rows]
         drift = None
-        if len(rows) >= stats.MIN_N:
+        # The reference window itself (notebook 07 cuts it from the same log) is not tested
+        # against itself: a classifier's AUC on two copies of one sample means nothing.
+        is_reference = rows is ref_rows
+        if len(rows) >= stats.MIN_N and not is_reference:
             drift = compare(ref_texts, texts, reference_vectors=ref_vectors)
         quality = evaluation.frame(rows)
         metrics = {
@@ -58,7 +61,12 @@ def analyse(
         fired += alerts.evaluate(
             rule_list, label, metrics, drift.examples if drift else [], _counted(rows)
         )
-        verdict = drift.verdict() if drift else ("empty window" if not rows else "not enough data")
+        if drift:
+            verdict = drift.verdict()
+        elif is_reference:
+            verdict = "reference"
+        else:
+            verdict = "not enough data" if rows else "empty window"
         windows.append(
             {
                 "window": label,
