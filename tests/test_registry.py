@@ -3,6 +3,7 @@ plug-ins from the `workbench.plugins` entry-point group; unknown names list the 
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 
@@ -204,3 +205,35 @@ def test_a_plug_in_model_mutator_records_its_model_and_replays(clean_registry):
     [attack] = fuzz.expand(seed, [("echo_model",)], seed=0, paraphraser="m1")
     assert attack.text == "m1 says: hello" and attack.paraphraser == "m1"
     assert fuzz.replay(attack, "hello") == attack.text
+
+
+@pytest.mark.unit
+def test_a_registered_tool_runs_as_an_execute_tool_span(tmp_path, clean_registry):
+    from workbench import trace
+
+    @registry.tool("days_between", description="days from one ISO date to another")
+    def days_between(start: str, end: str) -> int:
+        from datetime import date
+
+        return (date.fromisoformat(end) - date.fromisoformat(start)).days
+
+    assert registry.call_tool("days_between", {"start": "2026-01-01", "end": "2026-01-31"}) == 30
+    store = trace.enable(tmp_path / "t.sqlite")
+    try:
+        with trace.span("agent"):
+            registry.call_tool("days_between", {"start": "2026-01-01", "end": "2026-03-01"}, "c1")
+            with pytest.raises(ValueError):
+                registry.call_tool("days_between", {"start": "soon", "end": "2026-03-01"}, "c2")
+    finally:
+        trace.disable()
+    ok, failed = [s for s in store.spans() if s["name"] == "execute_tool days_between"]
+    a = ok["attributes"]
+    assert a["gen_ai.operation.name"] == "execute_tool" and a["gen_ai.tool.call.id"] == "c1"
+    assert json.loads(a["gen_ai.tool.call.arguments"]) == {
+        "start": "2026-01-01",
+        "end": "2026-03-01",
+    }
+    assert a["gen_ai.tool.call.result"] == 59 and ok["parent_id"] is not None
+    assert failed["status"] == "ERROR" and failed["attributes"]["error.type"] == "ValueError"
+    with pytest.raises(registry.UnknownName, match="unknown tool 'nope'"):
+        registry.call_tool("nope", {})

@@ -116,8 +116,15 @@ def retriever(name: str, **info: Any) -> Callable:
 
 
 def tool(name: str, **info: Any) -> Callable:
-    """Register a tool an agent may call."""
+    """Register a tool an agent may call (`fn(**arguments)`; run it with `call_tool`)."""
     return register("tool", name, **info)
+
+
+def call_tool(name: str, arguments: dict[str, Any], call_id: str | None = None) -> Any:
+    """Run the registered tool `name` with `arguments`, traced as an `execute_tool` span."""
+    from . import trace
+
+    return trace.call_tool(get("tool", name), name, arguments, call_id)
 
 
 def load_plugins() -> list[str]:

@@ -2,7 +2,8 @@
 local SQLite trace store, OTLP JSON import and export, and user feedback attached to traces.
 
 - `tracer`: `enable` / `disable`, `span` (a block), `record` (finished work), `start` / `use` /
-  `end` and `traceparent` (one root per request of a batch), the exporter.
+  `end` and `traceparent` (one root per request of a batch), `call_tool` (an `execute_tool`
+  span), the exporter.
 - `store`: `TraceStore`, spans and feedback in SQLite (WAL; several writers; kill-safe).
 - `otlp`: OTLP JSON files in and out, so other OpenTelemetry applications can be analysed.
 """
@@ -11,6 +12,7 @@ from .otlp import export_otlp, import_otlp
 from .store import TraceStore, default_path
 from .tracer import (
     attributes,
+    call_tool,
     current_trace_id,
     disable,
     enable,
@@ -28,6 +30,7 @@ from .tracer import (
 __all__ = [
     "TraceStore",
     "attributes",
+    "call_tool",
     "current_trace_id",
     "default_path",
     "disable",

@@ -254,3 +254,33 @@ def current_trace_id(target=None) -> str | None:
 
     ctx = (target or otel.get_current_span()).get_span_context()
     return f"{ctx.trace_id:032x}" if ctx.is_valid else None
+
+
+def call_tool(fn, name: str, arguments: dict[str, Any], call_id: str | None = None) -> Any:
+    """Run tool `fn(**arguments)`; with tracing on, inside an `execute_tool <name>` span (GenAI
+    conventions: tool name, call id, arguments and result, secrets scrubbed). An exception is
+    recorded on the span and raised again."""
+    if _tracer is None:
+        return fn(**arguments)
+    from opentelemetry.trace import Status, StatusCode
+
+    with _tracer.start_as_current_span(
+        f"execute_tool {name}",
+        kind=_kind("internal"),
+        attributes=attributes(
+            gen_ai__operation__name="execute_tool",
+            gen_ai__tool__name=name,
+            gen_ai__tool__call__id=call_id,
+            gen_ai__tool__call__arguments=arguments,
+        ),
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as s:
+        try:
+            result = fn(**arguments)
+        except Exception as exc:
+            s.set_attribute("error.type", type(exc).__name__)
+            s.set_status(Status(StatusCode.ERROR, config.redact(f"{type(exc).__name__}: {exc}")))
+            raise
+        s.set_attributes(attributes(gen_ai__tool__call__result=result))
+        return result
