@@ -42,7 +42,7 @@ _BUILTINS: dict[str, tuple[str, ...]] = {
     "detector": ("workbench.safety.detectors",),
     "chunker": ("workbench.rag.chunking",),
     "retriever": ("workbench.rag.index",),
-    "tool": (),
+    "tool": ("workbench.chains.tools",),
 }
 
 
@@ -120,11 +120,34 @@ def tool(name: str, **info: Any) -> Callable:
     return register("tool", name, **info)
 
 
+class ToolArgumentError(ValueError):
+    """A tool's arguments do not match its JSON schema (a caller's, often a model's, mistake)."""
+
+
 def call_tool(name: str, arguments: dict[str, Any], call_id: str | None = None) -> Any:
-    """Run the registered tool `name` with `arguments`, traced as an `execute_tool` span."""
+    """Run the registered tool `name` with `arguments`, traced as an `execute_tool` span.
+
+    Arguments are checked against the tool's `schema` (JSON Schema) first: a mismatch raises
+    `ToolArgumentError` naming the tool and the first problem, recorded on the span too.
+    """
     from . import trace
 
-    return trace.call_tool(get("tool", name), name, arguments, call_id)
+    found = entry("tool", name)
+    schema = found.info.get("schema")
+
+    def run(**kwargs: Any) -> Any:
+        if schema is not None:
+            import jsonschema
+
+            problems = sorted(
+                jsonschema.Draft202012Validator(schema).iter_errors(kwargs), key=lambda e: e.path
+            )
+            if problems:
+                where = "/".join(map(str, problems[0].absolute_path)) or "arguments"
+                raise ToolArgumentError(f"tool {name!r}: {where}: {problems[0].message}")
+        return found.obj(**kwargs)
+
+    return trace.call_tool(run, name, arguments, call_id)
 
 
 def load_plugins() -> list[str]:
