@@ -79,3 +79,12 @@ def test_argument_exact_match_and_forbidden_calls():
     assert trajectory.argument_exact_match([LB, LB], [LB, CALC]) == 0.5
     assert trajectory.argument_exact_match([LB], []) is None
     assert trajectory.forbidden_calls([LB, KB, KB], ["kb_search"]) == 2
+
+
+@pytest.mark.unit
+def test_an_expected_call_without_arguments_accepts_any():
+    any_kb = {"name": "kb_search", "arguments": None}
+    assert trajectory.tool_call_accuracy([KB], [any_kb]) == 1.0
+    assert trajectory.tool_call_f1([KB, LB], [any_kb, LB]) == 1.0
+    assert trajectory.argument_exact_match([KB], [any_kb]) == 1.0
+    assert trajectory.tool_call_accuracy([LB], [any_kb]) == 0.0

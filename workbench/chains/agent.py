@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import registry, trace
+from ..errors import ParameterError
 from ..llm import Request, generate_many
 
 SYSTEM = (
@@ -44,7 +45,7 @@ class Step:
 @dataclass
 class AgentRun:
     """What an agent did on one question: its answer, calls, steps and how it stopped
-    ("answer", "budget", "loop", "unparsed" or "error")."""
+    ("answer", "budget", "loop", "truncated", "unparsed" or "error")."""
 
     question: str
     answer: str = ""
@@ -119,14 +120,16 @@ def run_agents(
     questions: list[str],
     tools: list[str],
     *,
-    max_steps: int = 5,
-    max_tokens: int = 96,
+    max_steps: int | list[int] = 5,
+    max_tokens: int = 128,
     name: str = "agent",
 ) -> list[AgentRun]:
     """Run the agent on every question; the model turns of all unfinished runs are batched.
 
-    A run stops at an answer, at `max_steps` model turns ("budget"), when it repeats a call
-    it already made ("loop"), or at a reply that is neither a call nor an answer ("unparsed").
+    A run stops at an answer, at `max_steps` model turns (one budget, or one per question:
+    "budget"), when it repeats a call it already made ("loop"), at a reply cut off at
+    `max_tokens` ("truncated"), or at a reply that is neither a call nor an answer
+    ("unparsed").
     A tool that fails (bad arguments included) is a failed step whose error the model sees.
     """
     for t in tools:
@@ -134,6 +137,9 @@ def run_agents(
     fmt = {"type": "json_schema", "json_schema": {"name": "step", "schema": reply_schema(tools)}}
     system = _system(tools)
     runs = [AgentRun(q) for q in questions]
+    budgets = [max_steps] * len(questions) if isinstance(max_steps, int) else list(max_steps)
+    if len(budgets) != len(questions) or min(budgets, default=1) < 1:
+        raise ParameterError("max_steps: one budget of at least 1, or one per question")
     roots = [
         trace.start(
             f"invoke_agent {name}",
@@ -177,6 +183,11 @@ def run_agents(
                 run.stopped = "error"
                 continue
             parsed = parse_reply(resp.text, tools)
+            if parsed is None and resp.finish_reason == "length":
+                # Cut off at max_tokens: a budget problem, not a malformed reply.
+                step.error = f"the reply was cut off at max_tokens ({max_tokens})"
+                run.stopped = "truncated"
+                continue
             if parsed is None:
                 run.unparsed += 1
                 step.error = "the reply is neither a tool call nor an answer"
@@ -196,7 +207,7 @@ def run_agents(
                 {"role": "assistant", "content": resp.text},
                 {"role": "user", "content": f"Tool result: {run.steps[-1].output}"},
             ]
-            if run.model_steps >= max_steps:
+            if run.model_steps >= budgets[i]:
                 run.stopped = "budget"
                 continue
             still.append(i)

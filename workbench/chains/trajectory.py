@@ -5,7 +5,8 @@ A call is `{"name": str, "arguments": dict}`. `tool_call_accuracy` is ragas' rul
 strings, a coverage penalty when calls are missing); the tests check it agrees with ragas on a
 table of cases. `tool_call_f1` is ragas' `ToolCallF1` (calls as sets of name and arguments),
 except that no call expected and none made scores 1, not 0: a task that needs no tool was done
-right.
+right. An expected call whose `arguments` is None accepts any arguments (a knowledge-base
+query cannot be expected word for word); ragas has no such case.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ def _key(call: Call) -> tuple:
     return (call["name"], *[x for k in sorted(args) for x in (k, str(args[k]))])
 
 
-def _argument_match(predicted: dict[str, Any], reference: dict[str, Any]) -> float:
+def _argument_match(predicted: dict[str, Any], reference: dict[str, Any] | None) -> float:
+    if reference is None:
+        return 1.0  # any arguments
     if not reference and not predicted:
         return 1.0
     if not reference:
@@ -42,7 +45,7 @@ def tool_call_accuracy(
     names_p, names_r = [c["name"] for c in predicted], [c["name"] for c in reference]
     aligned = names_p == names_r if strict_order else sorted(names_p) == sorted(names_r)
     score = sum(
-        _argument_match(p.get("arguments") or {}, r.get("arguments") or {})
+        _argument_match(p.get("arguments") or {}, r.get("arguments"))
         for r, p in zip(reference, predicted, strict=False)
         if r["name"] == p["name"]
     ) / len(reference)
@@ -60,10 +63,18 @@ def _hashable(value: Any) -> Any:
     return value
 
 
+def _keys(calls: list[Call], reference: list[Call]) -> list[tuple]:
+    """(name, arguments) per call; arguments left out for a tool expected with any."""
+    wild = {c["name"] for c in reference if c.get("arguments", {}) is None}
+    return [
+        (c["name"], None if c["name"] in wild else _hashable(c.get("arguments") or {}))
+        for c in calls
+    ]
+
+
 def tool_call_f1(predicted: list[Call], reference: list[Call]) -> float:
     """F1 of the (name, arguments) calls made against those expected, in any order."""
-    made = {(c["name"], _hashable(c.get("arguments") or {})) for c in predicted}
-    expected = {(c["name"], _hashable(c.get("arguments") or {})) for c in reference}
+    made, expected = set(_keys(predicted, reference)), set(_keys(reference, reference))
     if not made and not expected:
         return 1.0
     tp = len(made & expected)
@@ -77,10 +88,9 @@ def argument_exact_match(predicted: list[Call], reference: list[Call]) -> float 
     None when no call is expected."""
     if not reference:
         return None
-    made = [(c["name"], _hashable(c.get("arguments") or {})) for c in predicted]
+    made = _keys(predicted, reference)
     hits = 0
-    for c in reference:
-        key = (c["name"], _hashable(c.get("arguments") or {}))
+    for key in _keys(reference, reference):
         if key in made:
             made.remove(key)
             hits += 1

@@ -1,0 +1,176 @@
+"""Agents evaluated on a task set: per task the final answer's correctness, the tool-call
+metrics, forbidden calls, steps, loops and budgets, cost and latency, and for a failed task the
+first step that departed from what the expected trajectory needed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import Field
+
+from .. import config, registry, tracking
+from ..errors import DataError
+from ..io import Schema, read_text, validate
+from ..metrics import score
+from . import trajectory
+from .agent import AgentRun, run_agents
+
+DEFAULT_TASKS = "chains/agent_tasks.jsonl"
+
+
+class ExpectedCall(Schema):
+    name: str
+    arguments: dict[str, Any] | None = None  # None: any arguments
+
+
+class AgentTask(Schema):
+    """One line of an agent task file."""
+
+    id: str = Field(min_length=1)
+    input: str = Field(min_length=1)
+    reference: str
+    category: str = "task"
+    expected_calls: list[ExpectedCall] = []
+    order: Literal["strict", "any"] = "strict"
+    forbidden: list[str] = []
+    max_steps: int = Field(4, ge=1, le=20)
+    gold_doc: str | None = None
+
+
+def load_tasks(path: str | Path | None = None) -> list[AgentTask]:
+    """The tasks of a JSONL file (default `datasets/chains/agent_tasks.jsonl`); a bad line, an
+    unknown tool or a repeated id is an error naming the file and line."""
+    path = Path(path) if path else config.datasets_dir() / DEFAULT_TASKS
+    tools = set(registry.names("tool"))
+    tasks, seen = [], set()
+    for n, line in enumerate(read_text(path, "agent task file").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            raw = json.loads(line)
+        except ValueError as exc:
+            raise DataError(f"{where}: not valid JSON ({exc.msg})") from None
+        t = validate(AgentTask, raw, where, DataError)
+        unknown = [c.name for c in t.expected_calls if c.name not in tools] + [
+            f for f in t.forbidden if f not in tools
+        ]
+        if unknown:
+            raise DataError(
+                f"{where}: unknown tool {unknown[0]!r}; registered tools: {', '.join(sorted(tools))}"
+            )
+        if t.id in seen:
+            raise DataError(f"{where}: task id {t.id!r} appears twice")
+        seen.add(t.id)
+        tasks.append(t)
+    if not tasks:
+        raise DataError(f"{path}: no tasks")
+    tracking.current().log_dataset(path)
+    return tasks
+
+
+def _expected(task: AgentTask) -> list[dict[str, Any]]:
+    return [c.model_dump() for c in task.expected_calls]
+
+
+def attribution(task: AgentTask, run: AgentRun, correct: bool) -> tuple[int | None, str]:
+    """(1-based step, reason) of the first step that departed from the expected trajectory;
+    (None, "") when the task passed."""
+    expected = _expected(task)
+    tool_steps = [(n, s) for n, s in enumerate(run.steps, 1) if s.kind == "tool"]
+    remaining = list(expected)
+    for j, call in enumerate(run.calls):
+        n = tool_steps[j][0] if j < len(tool_steps) else len(run.steps)
+        if call["name"] in task.forbidden:
+            return n, f"called the forbidden tool {call['name']}"
+        if task.order == "strict":
+            want = expected[j] if j < len(expected) else None
+        else:
+            want = next((c for c in remaining if c["name"] == call["name"]), None)
+        if not expected:
+            return n, f"called {call['name']} where no tool was needed"
+        if want is None:
+            return n, f"an extra call to {call['name']} beyond the expected ones"
+        if want["name"] != call["name"]:
+            return n, f"wrong tool: {call['name']} where {want['name']} was expected"
+        if want["arguments"] is not None and want["arguments"] != call["arguments"]:
+            return n, (
+                f"wrong arguments to {call['name']}: {json.dumps(call['arguments'])} "
+                f"where {json.dumps(want['arguments'])} was expected"
+            )
+        if want in remaining:
+            remaining.remove(want)
+        step = tool_steps[j][1] if j < len(tool_steps) else None
+        if step is not None and step.error:
+            return n, f"{call['name']} failed: {step.error}"
+        missed = task.gold_doc and f'"{task.gold_doc}#' not in str(step.output if step else "")
+        if step is not None and call["name"] == "kb_search" and missed:
+            return n, f"retrieval missed the gold document {task.gold_doc}"
+    if run.stopped != "answer":
+        return len(run.steps), f"stopped without an answer ({run.stopped})"
+    if remaining:
+        return len(run.steps), f"answered without calling {remaining[0]['name']}"
+    if not correct:
+        source = "the tool results" if run.calls else "the question"
+        return len(run.steps), f"the answer does not follow from {source}"
+    return None, ""
+
+
+def evaluate(
+    model: str, tasks: list[AgentTask], tools: list[str] | None = None, name: str = "agent"
+) -> tuple[pd.DataFrame, list[AgentRun]]:
+    """Run the agent (`tools`: default every registered tool) on every task; one row per task
+    with every metric, and the runs (trajectories)."""
+    tools = tools or registry.names("tool")
+    runs = run_agents(
+        model, [t.input for t in tasks], tools, max_steps=[t.max_steps for t in tasks], name=name
+    )
+    correct = [
+        r.value >= 1.0
+        for r in score("contains", [run.answer for run in runs], [t.reference for t in tasks])
+    ]
+    rows = []
+    for task, run, ok in zip(tasks, runs, correct, strict=True):
+        expected = _expected(task)
+        strict = task.order == "strict"
+        forbidden = trajectory.forbidden_calls(run.calls, task.forbidden)
+        accuracy = trajectory.tool_call_accuracy(run.calls, expected, strict)
+        step, reason = attribution(task, run, ok)
+        model_steps = [s for s in run.steps if s.kind == "model"]
+        rows.append(
+            {
+                "id": task.id,
+                "category": task.category,
+                "correct": ok,
+                "tool_call_accuracy": accuracy,
+                "tool_call_f1": trajectory.tool_call_f1(run.calls, expected),
+                "argument_exact_match": trajectory.argument_exact_match(run.calls, expected),
+                "forbidden_calls": forbidden,
+                "passed": ok and accuracy == 1.0 and forbidden == 0,
+                "steps": len(model_steps),
+                "tool_calls": len(run.calls),
+                "stopped": run.stopped,
+                "loop": run.stopped == "loop",
+                "over_budget": run.stopped == "budget",
+                "unparsed": run.unparsed,
+                "truncated": run.stopped == "truncated",
+                "tool_errors": sum(bool(s.error) for s in run.steps if s.kind == "tool"),
+                "model_errors": sum(bool(s.error) for s in model_steps)
+                - run.unparsed
+                - (run.stopped == "truncated"),
+                "latency_s": sum(s.latency_s for s in run.steps),
+                "model_latency_s": sum(s.latency_s for s in model_steps),
+                "tool_latency_s": sum(s.latency_s for s in run.steps if s.kind == "tool"),
+                "tokens": sum(s.tokens for s in run.steps),
+                "cost_usd": sum(s.cost_usd for s in run.steps),
+                "failed_step": step,
+                "failure": reason,
+                "answer": run.answer,
+                "reference": task.reference,
+                "trace_id": run.trace_id,
+            }
+        )
+    return pd.DataFrame(rows), runs
