@@ -114,24 +114,35 @@ def cmd_prompts(args: argparse.Namespace) -> int:
     for name in prompts.list_templates():
         t = prompts.load_template(name, track=False)
         fs = t.few_shot
-        runs = usage.get(t.name, {})
-        current = runs.get(t.version, [])
-        older = [f"{v} ({len(ids)} run(s))" for v, ids in runs.items() if v != t.version]
-        rows.append(
-            [
-                t.name,
-                t.version,
-                f"{fs.k} {fs.selection}" if fs and fs.k else "none",
-                ", ".join(current[:3]) + (f" +{len(current) - 3}" if len(current) > 3 else "")
-                or "-",
-                "; ".join(older) or "-",
-            ]
-        )
+        few_shot = f"{fs.k} {fs.selection}" if fs and fs.k else "none"
+        rows.append([t.name, t.version, few_shot, *_usage(usage.get(t.name, {}), t.version)])
     variants = sorted(set(usage) - set(prompts.list_templates()))
     _print_table(rows)
     if variants:
         print("\nvariants with overrides seen in runs: " + ", ".join(variants))
     return 0
+
+
+def cmd_chains(args: argparse.Namespace) -> int:
+    from .chains import spec
+
+    usage = spec.chain_usage()
+    rows = [["chain", "version", "steps", "runs with this version", "other versions used"]]
+    for name in spec.list_chains():
+        chain = spec.load_chain(name)
+        steps = " > ".join(s.type for s in chain.spec.steps)
+        runs = usage.get(chain.spec.name, {})
+        rows.append([chain.spec.name, chain.version, steps, *_usage(runs, chain.version)])
+    _print_table(rows)
+    return 0
+
+
+def _usage(runs: dict[str, list[str]], version: str) -> list[str]:
+    """The cells 'runs with this version' and 'other versions used' of a versioned thing."""
+    current = runs.get(version, [])
+    older = [f"{v} ({len(ids)} run(s))" for v, ids in runs.items() if v != version]
+    shown = ", ".join(current[:3]) + (f" +{len(current) - 3}" if len(current) > 3 else "")
+    return [shown or "-", "; ".join(older) or "-"]
 
 
 def _print_table(rows: list[list[str]]) -> None:
@@ -221,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
         "prompts", help="list prompt templates, their versions and the runs that used them"
     )
     prm.set_defaults(func=cmd_prompts)
+    chn = sub.add_parser(
+        "chains", help="list chain definitions, their versions and the runs that used them"
+    )
+    chn.set_defaults(func=cmd_chains)
 
     dat = sub.add_parser("data", help="manage datasets")
     dat_sub = dat.add_subparsers(dest="data_command", required=True)

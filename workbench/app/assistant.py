@@ -21,16 +21,8 @@ from ..models import get_model
 from ..prompts import load_template
 from ..rag import Index, chunk_corpus
 from ..rag.pipeline import load as load_corpus
+from ..rag.settings import Retrieval
 from ..safety.guard import guarded_generate
-
-
-class Retrieval(Schema):
-    corpus: str = Field(min_length=1)
-    chunker: str = "fixed"
-    size: int = Field(128, gt=0)
-    overlap: int = Field(0, ge=0)
-    retriever: str = "bm25"
-    k: int = Field(3, gt=0)
 
 
 class Guards(Schema):

@@ -41,6 +41,13 @@ class Step:
     cost_usd: float = 0.0
     error: str | None = None
 
+    @classmethod
+    def of_call(cls, kind: str, model: str, prompt: str, resp) -> Step:
+        """The step of one model call (`resp`: its `Response`); a cached answer cost nothing."""
+        tokens = (resp.prompt_tokens or 0) + (resp.completion_tokens or 0)
+        cost = 0.0 if resp.cached else resp.cost_usd
+        return cls(kind, model, prompt, resp.text, resp.latency_s or 0.0, tokens, cost, resp.error)
+
 
 @dataclass
 class AgentRun:
@@ -168,16 +175,7 @@ def run_agents(
         still = []
         for i, resp in zip(active, replies, strict=True):
             run = runs[i]
-            step = Step(
-                "model",
-                model,
-                messages[i][-1]["content"],
-                resp.text,
-                resp.latency_s or 0.0,
-                (resp.prompt_tokens or 0) + (resp.completion_tokens or 0),
-                0.0 if resp.cached else resp.cost_usd,
-                resp.error,
-            )
+            step = Step.of_call("model", model, messages[i][-1]["content"], resp)
             run.steps.append(step)
             if resp.error:
                 run.stopped = "error"
