@@ -105,3 +105,31 @@ def test_the_shipped_task_file_is_what_its_script_writes(tmp_path, monkeypatch):
     module.main()
     shipped = (config.datasets_dir() / "chains" / "agent_tasks.jsonl").read_bytes()
     assert (tmp_path / "agent_tasks.jsonl").read_bytes() == shipped
+
+
+@pytest.mark.integration
+def test_chains_are_evaluated_on_tasks_with_attribution(datasets_copy):
+    from conftest import add_catalog_entry, fake_model_entry
+    from fake_openai import FakeOpenAIServer
+
+    from workbench.chains import spec
+
+    tasks = [
+        _task(id="carry", input="How many days of leave can I carry over?", reference="5",
+              expected_calls=[{"name": "kb_search"}], gold_doc="annual-leave"),
+        _task(id="cards", input="What can I pay with the company card?", reference="27",
+              gold_doc="annual-leave"),
+    ]  # fmt: skip # one task per entry
+    (datasets_copy / "chains" / "rag.yaml").write_text(
+        "name: rag\nsteps:\n  - {type: retrieve, corpus: kb, k: 1}\n"
+        "  - {type: prompt, template: rag-answer, model: double}\n"
+    )
+    with FakeOpenAIServer(default="say:Up to 5 days.") as server:
+        add_catalog_entry(datasets_copy, **fake_model_entry("double", server.base_url))
+        table, runs = evaluate.evaluate(spec.load_chain("rag"), tasks)
+    carry, cards = table.to_dict("records")
+    assert carry["correct"] and carry["failure"] == "answered without calling kb_search"
+    assert carry["tool_call_accuracy"] == 0.0 and carry["steps"] == 1 and carry["chain"] == "rag"
+    assert cards["failed_step"] == 1
+    assert cards["failure"] == "retrieval missed the gold document annual-leave"
+    assert runs[0].steps[0].kind == "retrieve" and table["latency_s"].gt(0).all()

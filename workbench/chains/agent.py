@@ -130,6 +130,7 @@ def run_agents(
     max_steps: int | list[int] = 5,
     max_tokens: int = 128,
     name: str = "agent",
+    parents: list[str | None] | None = None,
 ) -> list[AgentRun]:
     """Run the agent on every question; the model turns of all unfinished runs are batched.
 
@@ -138,6 +139,7 @@ def run_agents(
     `max_tokens` ("truncated"), or at a reply that is neither a call nor an answer
     ("unparsed").
     A tool that fails (bad arguments included) is a failed step whose error the model sees.
+    `parents`: a W3C traceparent per question for its `invoke_agent` span (a chain's root).
     """
     for t in tools:
         registry.entry("tool", t)  # an unknown tool is an error before any model call
@@ -151,11 +153,12 @@ def run_agents(
         trace.start(
             f"invoke_agent {name}",
             kind="internal",
+            parent=parents[n] if parents else None,
             gen_ai__operation__name="invoke_agent",
             gen_ai__agent__name=name,
             workbench__request__input=q,
         )
-        for q in questions
+        for n, q in enumerate(questions)
     ]
     messages = [
         [{"role": "system", "content": system}, {"role": "user", "content": q}] for q in questions

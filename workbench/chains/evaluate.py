@@ -16,7 +16,6 @@ from ..errors import DataError
 from ..io import Schema, read_text, validate
 from ..metrics import score
 from . import trajectory
-from .agent import AgentRun, run_agents
 
 DEFAULT_TASKS = "chains/agent_tasks.jsonl"
 
@@ -76,11 +75,31 @@ def _expected(task: AgentTask) -> list[dict[str, Any]]:
     return [c.model_dump() for c in task.expected_calls]
 
 
-def attribution(task: AgentTask, run: AgentRun, correct: bool) -> tuple[int | None, str]:
-    """(1-based step, reason) of the first step that departed from the expected trajectory;
-    (None, "") when the task passed."""
+def attribution(task: AgentTask, run, correct: bool) -> tuple[int | None, str]:
+    """(1-based step, reason) of the first step that departed from what the task needed: a
+    retrieval that missed the gold document, a wrong or forbidden tool, wrong arguments, a
+    failed tool, a guard block, a missing call, or an answer that ignored what the steps
+    found; (None, "") when the task passed. `run`: an `AgentRun` or a chain's `ChainRun`."""
+    retrieval = _retrieval(task, run)
+    found = _calls(task, run, correct)
+    if retrieval and (found[0] is None or retrieval[0] < found[0]):
+        return retrieval
+    return found
+
+
+def _retrieval(task: AgentTask, run) -> tuple[int, str] | None:
+    """The first retrieval step of a chain that missed the task's gold document."""
+    if not task.gold_doc:
+        return None
+    for n, s in enumerate(run.steps, 1):
+        if s.kind == "retrieve" and not any(c.startswith(f"{task.gold_doc}#") for c in s.output):
+            return n, f"retrieval missed the gold document {task.gold_doc}"
+    return None
+
+
+def _calls(task: AgentTask, run, correct: bool) -> tuple[int | None, str]:
     expected = _expected(task)
-    tool_steps = [(n, s) for n, s in enumerate(run.steps, 1) if s.kind == "tool"]
+    tool_steps = [(n, s) for n, s in enumerate(run.steps, 1) if s.kind in ("tool", "code")]
     remaining = list(expected)
     for j, call in enumerate(run.calls):
         n = tool_steps[j][0] if j < len(tool_steps) else len(run.steps)
@@ -109,25 +128,27 @@ def attribution(task: AgentTask, run: AgentRun, correct: bool) -> tuple[int | No
         missed = task.gold_doc and f'"{task.gold_doc}#' not in str(step.output if step else "")
         if step is not None and call["name"] == "kb_search" and missed:
             return n, f"retrieval missed the gold document {task.gold_doc}"
+    if run.stopped == "blocked":
+        return len(run.steps), "a guard blocked the request"
     if run.stopped != "answer":
         return len(run.steps), f"stopped without an answer ({run.stopped})"
     if remaining:
         return len(run.steps), f"answered without calling {remaining[0]['name']}"
     if not correct:
-        source = "the tool results" if run.calls else "the question"
+        retrieved = any(s.kind == "retrieve" for s in run.steps)
+        source = "the question"
+        if retrieved or run.calls:
+            source = "the retrieved context" if retrieved else "the tool results"
         return len(run.steps), f"the answer does not follow from {source}"
     return None, ""
 
 
-def evaluate(
-    model: str, tasks: list[AgentTask], tools: list[str] | None = None, name: str = "agent"
-) -> tuple[pd.DataFrame, list[AgentRun]]:
-    """Run the agent (`tools`: default every registered tool) on every task; one row per task
-    with every metric, and the runs (trajectories)."""
-    tools = tools or registry.names("tool")
-    runs = run_agents(
-        model, [t.input for t in tasks], tools, max_steps=[t.max_steps for t in tasks], name=name
-    )
+def evaluate(chain, tasks: list[AgentTask]) -> tuple[pd.DataFrame, list]:
+    """Run `chain` (a loaded `Chain`) on every task, each within its step budget; one row per
+    task with every metric, and the runs (trajectories)."""
+    from .runner import run_chain
+
+    runs = run_chain(chain, [t.input for t in tasks], budgets=[t.max_steps for t in tasks])
     correct = [
         r.value >= 1.0
         for r in score("contains", [run.answer for run in runs], [t.reference for t in tasks])
@@ -139,10 +160,12 @@ def evaluate(
         forbidden = trajectory.forbidden_calls(run.calls, task.forbidden)
         accuracy = trajectory.tool_call_accuracy(run.calls, expected, strict)
         step, reason = attribution(task, run, ok)
-        model_steps = [s for s in run.steps if s.kind == "model"]
+        model_steps = [s for s in run.steps if s.kind in ("model", "prompt")]
+        tool_steps = [s for s in run.steps if s.kind in ("tool", "code")]
         rows.append(
             {
                 "id": task.id,
+                "chain": chain.spec.name,
                 "category": task.category,
                 "correct": ok,
                 "tool_call_accuracy": accuracy,
@@ -155,15 +178,15 @@ def evaluate(
                 "stopped": run.stopped,
                 "loop": run.stopped == "loop",
                 "over_budget": run.stopped == "budget",
-                "unparsed": run.unparsed,
                 "truncated": run.stopped == "truncated",
-                "tool_errors": sum(bool(s.error) for s in run.steps if s.kind == "tool"),
+                "unparsed": run.unparsed,
+                "tool_errors": sum(bool(s.error) for s in tool_steps),
                 "model_errors": sum(bool(s.error) for s in model_steps)
                 - run.unparsed
                 - (run.stopped == "truncated"),
                 "latency_s": sum(s.latency_s for s in run.steps),
                 "model_latency_s": sum(s.latency_s for s in model_steps),
-                "tool_latency_s": sum(s.latency_s for s in run.steps if s.kind == "tool"),
+                "tool_latency_s": sum(s.latency_s for s in tool_steps),
                 "tokens": sum(s.tokens for s in run.steps),
                 "cost_usd": sum(s.cost_usd for s in run.steps),
                 "failed_step": step,

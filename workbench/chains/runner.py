@@ -29,6 +29,7 @@ class ChainRun:
     calls: list[dict[str, Any]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     trace_id: str | None = None
+    unparsed: int = 0
 
 
 @functools.cache
@@ -67,10 +68,14 @@ def _tool(step: ToolStep, run: ChainRun) -> Step:
 
 
 def run_chain(
-    chain: Chain, questions: list[str], state: dict[str, Any] | None = None
+    chain: Chain,
+    questions: list[str],
+    state: dict[str, Any] | None = None,
+    budgets: list[int] | None = None,
 ) -> list[ChainRun]:
     """Every question through `chain` (`state`: more values the steps' arguments and templates
-    may use); a question a guard blocks skips the remaining steps."""
+    may use; `budgets`: a step budget per question, capping each agent step's own); a question
+    a guard blocks skips the remaining steps."""
     chain.record()
     s = chain.spec
     runs = [ChainRun(q, state={**(state or {}), "question": q, "context": ""}) for q in questions]
@@ -106,13 +111,17 @@ def run_chain(
                 step.model,
                 [runs[i].question for i in live],
                 step.tools,
-                max_steps=step.max_steps,
+                max_steps=[
+                    min(step.max_steps, budgets[i]) if budgets else step.max_steps for i in live
+                ],
                 name=s.name,
+                parents=[trace.traceparent(roots[i]) for i in live],
             )
             for i, ar in zip(live, agent_runs, strict=True):
                 runs[i].answer = runs[i].state["answer"] = ar.answer
                 runs[i].steps += ar.steps
                 runs[i].calls += ar.calls
+                runs[i].unparsed += ar.unparsed
                 if ar.stopped != "answer":
                     runs[i].stopped = ar.stopped
         else:
