@@ -51,6 +51,8 @@ class FakeOpenAIServer:
                     return self._error(504, "gave up")
                 if kind == "slow":
                     time.sleep(float(arg or 0.2))
+                if kind == "toolcall":  # arg: JSON list of {"name", "arguments"} (a string or not)
+                    return self._json(200, self._tool_calls(json.loads(arg), body))
                 text = arg if kind == "say" else "echo: " + body["messages"][-1]["content"]
                 if kind == "sysecho":
                     text = server.system_echo(body, arg, n)
@@ -79,6 +81,28 @@ class FakeOpenAIServer:
                         "total_tokens": 7 + len(text.split()),
                     },
                 }
+
+            def _tool_calls(self, calls, body):
+                reply = self._completion("", body)
+                reply["choices"][0]["finish_reason"] = "tool_calls"
+                reply["choices"][0]["message"] = {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": f"call-{n}",
+                            "type": "function",
+                            "function": {
+                                "name": c["name"],
+                                "arguments": c["arguments"]
+                                if isinstance(c["arguments"], str)
+                                else json.dumps(c["arguments"]),
+                            },
+                        }
+                        for n, c in enumerate(calls)
+                    ],
+                }
+                return reply
 
             def _stream(self, text, body):
                 self.send_response(200)

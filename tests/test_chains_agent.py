@@ -18,13 +18,14 @@ TOOLS = ["kb_search", "calculator", "days_between", "add_days", "leave_balance"]
 _ids = itertools.count()
 
 
-def _say(**reply) -> str:
-    return "say:" + json.dumps(reply)
+def _call(name: str, **arguments) -> str:
+    """A scripted reply through the OpenAI tools API: one call."""
+    return "toolcall:" + json.dumps([{"name": name, "arguments": arguments}])
 
 
 def _scripted(datasets_copy, script: list[str], question: str, **kwargs) -> agent.AgentRun:
     """Run the agent once against a test double that replies `script` in order."""
-    with FakeOpenAIServer(script=script, default=_say(answer="out of script")) as server:
+    with FakeOpenAIServer(script=script, default="say:out of script") as server:
         model = f"scripted-{next(_ids)}"  # a catalog entry per script
         add_catalog_entry(datasets_copy, **fake_model_entry(model, server.base_url))
         [run] = agent.run_agents(model, [question], TOOLS, **kwargs)
@@ -35,9 +36,9 @@ def _scripted(datasets_copy, script: list[str], question: str, **kwargs) -> agen
 @pytest.mark.integration
 def test_a_scripted_model_yields_the_expected_trajectory(datasets_copy, tmp_path):
     script = [
-        _say(tool="leave_balance", arguments={"employee": "E1003"}),
-        _say(tool="calculator", arguments={"expression": "30 - 5"}),
-        _say(answer="Chen Wei has 25 days left."),
+        _call("leave_balance", employee="E1003"),
+        _call("calculator", expression="30 - 5"),
+        "say:Chen Wei has 25 days left.",
     ]
     store = trace.enable(tmp_path / "t.sqlite")
     try:
@@ -53,9 +54,13 @@ def test_a_scripted_model_yields_the_expected_trajectory(datasets_copy, tmp_path
         {"name": "calculator", "arguments": {"expression": "30 - 5"}},
     ]
     assert trajectory.tool_call_accuracy(run.calls, expected) == 1.0
-    # the model saw each tool's result before its next turn, and the schema of its replies
-    assert "annual_leave_left" in run.requests[1]["messages"][-1]["content"]
-    assert run.requests[0]["response_format"]["type"] == "json_schema"
+    # the model saw each tool's result before its next turn, and the tools with their schemas
+    result = run.requests[1]["messages"][-1]
+    assert result["role"] == "tool" and result["tool_call_id"] == "call-0"
+    assert "annual_leave_left" in result["content"]
+    assert run.requests[1]["messages"][-2]["tool_calls"][0]["function"]["name"] == "leave_balance"
+    tools = {t["function"]["name"]: t["function"] for t in run.requests[0]["tools"]}
+    assert tools["days_between"]["parameters"]["required"] == ["start", "end"]
     [root] = store.tree(run.trace_id)
     names = [c["name"] for c in root["children"]]
     assert (
@@ -67,23 +72,23 @@ def test_a_scripted_model_yields_the_expected_trajectory(datasets_copy, tmp_path
 
 @pytest.mark.integration
 def test_loops_budgets_unparseable_replies_and_bad_arguments_are_recorded(datasets_copy):
-    call = _say(tool="leave_balance", arguments={"employee": "E1001"})
+    call = _call("leave_balance", employee="E1001")
     loop = _scripted(datasets_copy, [call, call], "Leave of E1001?")
     assert loop.stopped == "loop" and len(loop.calls) == 2 and loop.model_steps == 2
     budget = _scripted(
         datasets_copy,
-        [call, _say(tool="calculator", arguments={"expression": "1+1"})],
+        [call, _call("calculator", expression="1+1")],
         "Leave of E1001?",
         max_steps=2,
     )
     assert budget.stopped == "budget" and budget.answer == ""
-    unparsed = _scripted(datasets_copy, ["say:I think about 30 days."], "Leave?")
+    broken = 'toolcall:[{"name": "leave_balance", "arguments": "{employee: E1001"}]'
+    unparsed = _scripted(datasets_copy, [broken], "Leave?")
     assert unparsed.stopped == "unparsed" and unparsed.unparsed == 1
     assert unparsed.steps[-1].error == "the reply is neither a tool call nor an answer"
     bad = _scripted(
         datasets_copy,
-        [_say(tool="days_between", arguments={"start": "soon", "end": "2026-03-01"}),
-         _say(answer="I could not compute it.")],
+        [_call("days_between", start="soon", end="2026-03-01"), "say:I could not compute it."],
         "Days until March?",
     )  # fmt: skip # the two replies read as a script
     assert bad.stopped == "answer" and bad.steps[1].error.startswith("ToolArgumentError")
@@ -103,3 +108,17 @@ def test_the_embedded_model_writes_only_parseable_calls_under_constrained_decodi
     assert tool_steps  # it does call tools
     assert not any((s.error or "").startswith("ToolArgumentError") for s in tool_steps)
     assert {r.stopped for r in runs} <= {"answer", "budget", "loop", "truncated"}
+
+
+@pytest.mark.integration
+def test_an_in_process_model_refuses_the_tools_api_and_gets_a_schema_instead():
+    from workbench.chains.tools import describe
+    from workbench.llm import Request, generate_many
+
+    [resp] = generate_many(
+        "smollm2-135m-instruct",
+        [Request.from_prompt("Leave of E1001?", tools=describe(["leave_balance"]))],
+        progress=False,
+        cache=False,
+    )
+    assert resp.error and "no tool-calling API in process" in resp.error

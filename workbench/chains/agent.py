@@ -19,8 +19,12 @@ from typing import Any
 
 from .. import registry, trace
 from ..errors import ParameterError
-from ..llm import Request, generate_many
+from ..llm import Request, generate_many, get_provider
+from .tools import describe
 
+API_SYSTEM = (
+    "You are an HR assistant. Answer the employee's question; call the tools when they help."
+)
 SYSTEM = (
     "You are an HR assistant. Answer the employee's question. You may call one tool per turn "
     'by replying {{"tool": NAME, "arguments": {{...}}}}, or finish by replying '
@@ -108,6 +112,53 @@ def parse_reply(text: str, tools: list[str]) -> dict[str, Any] | None:
     return None
 
 
+def read_reply(
+    resp, tools: list[str], use_api: bool
+) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """(calls, None) or ([], answer) from a reply; (None, None) when it is neither (a call to
+    an unknown tool, arguments that are not a JSON object, text that is not the JSON asked for)."""
+    if not use_api:
+        parsed = parse_reply(resp.text, tools)
+        if parsed is None:
+            return None, None
+        if "answer" in parsed:
+            return [], parsed["answer"]
+        return [{"id": None, "name": parsed["tool"], "arguments": parsed["arguments"]}], None
+    if not resp.tool_calls:
+        return [], resp.text  # no call: the reply is the answer
+    calls = []
+    for c in resp.tool_calls:
+        try:
+            args = json.loads(c["arguments"]) if isinstance(c["arguments"], str) else c["arguments"]
+        except ValueError:
+            return None, None
+        if c["name"] not in tools or not isinstance(args, dict):
+            return None, None
+        calls.append({"id": c["id"], "name": c["name"], "arguments": args})
+    return calls, None
+
+
+def _turns(resp, done: list[tuple[dict[str, Any], Step]], use_api: bool) -> list[dict[str, Any]]:
+    """The conversation turns that report the calls of one reply and their results."""
+    if not use_api:
+        return [
+            {"role": "assistant", "content": resp.text},
+            *({"role": "user", "content": f"Tool result: {s.output}"} for _, s in done),
+        ]
+    calls = [
+        {
+            "id": c["id"],
+            "type": "function",
+            "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])},
+        }
+        for c, _ in done
+    ]
+    return [
+        {"role": "assistant", "content": resp.text or None, "tool_calls": calls},
+        *({"role": "tool", "tool_call_id": c["id"], "content": s.output} for c, s in done),
+    ]
+
+
 def _system(tools: list[str]) -> str:
     lines = [
         f"- {n}: {registry.entry('tool', n).description}; arguments "
@@ -143,8 +194,19 @@ def run_agents(
     """
     for t in tools:
         registry.entry("tool", t)  # an unknown tool is an error before any model call
-    fmt = {"type": "json_schema", "json_schema": {"name": "step", "schema": reply_schema(tools)}}
-    system = _system(tools)
+    # An HTTP model gets the OpenAI tools API; a local one a JSON schema it decodes under.
+    use_api = get_provider(model).supports("tools")
+    ask = (
+        {"tools": describe(tools)}
+        if use_api
+        else {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "step", "schema": reply_schema(tools)},
+            }
+        }
+    )
+    system = API_SYSTEM if use_api else _system(tools)
     runs = [AgentRun(q) for q in questions]
     budgets = [max_steps] * len(questions) if isinstance(max_steps, int) else list(max_steps)
     if len(budgets) != len(questions) or min(budgets, default=1) < 1:
@@ -169,8 +231,8 @@ def run_agents(
             Request(
                 list(messages[i]),
                 max_tokens=max_tokens,
-                response_format=fmt,
                 traceparent=trace.traceparent(roots[i]),
+                **ask,
             )
             for i in active
         ]
@@ -178,36 +240,38 @@ def run_agents(
         still = []
         for i, resp in zip(active, replies, strict=True):
             run = runs[i]
-            step = Step.of_call("model", model, messages[i][-1]["content"], resp)
+            step = Step.of_call("model", model, str(messages[i][-1]["content"]), resp)
             run.steps.append(step)
             if resp.error:
                 run.stopped = "error"
                 continue
-            parsed = parse_reply(resp.text, tools)
-            if parsed is None and resp.finish_reason == "length":
+            calls, answer = read_reply(resp, tools, use_api)
+            if calls is None and resp.finish_reason == "length":
                 # Cut off at max_tokens: a budget problem, not a malformed reply.
                 step.error = f"the reply was cut off at max_tokens ({max_tokens})"
                 run.stopped = "truncated"
                 continue
-            if parsed is None:
+            if calls is None:
                 run.unparsed += 1
                 step.error = "the reply is neither a tool call nor an answer"
                 run.stopped = "unparsed"
                 continue
-            if "answer" in parsed:
-                run.answer, run.stopped = parsed["answer"], "answer"
+            if answer is not None:
+                run.answer, run.stopped = answer, "answer"
                 continue
-            call = {"name": parsed["tool"], "arguments": parsed["arguments"]}
-            if call in run.calls:
-                run.calls.append(call)
-                run.stopped = "loop"
+            done = []
+            for call in calls:
+                plain = {"name": call["name"], "arguments": call["arguments"]}
+                repeated = plain in run.calls
+                run.calls.append(plain)
+                if repeated:
+                    run.stopped = "loop"
+                    break
+                run.steps.append(_call_tool(plain, roots[i]))
+                done.append((call, run.steps[-1]))
+            if run.stopped == "loop":
                 continue
-            run.calls.append(call)
-            run.steps.append(_call_tool(call, roots[i]))
-            messages[i] += [
-                {"role": "assistant", "content": resp.text},
-                {"role": "user", "content": f"Tool result: {run.steps[-1].output}"},
-            ]
+            messages[i] += _turns(resp, done, use_api)
             if run.model_steps >= budgets[i]:
                 run.stopped = "budget"
                 continue

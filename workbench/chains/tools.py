@@ -155,8 +155,9 @@ def leave_balance(employee: str) -> dict[str, Any]:
     raise ValueError(f"no employee {employee!r} in the HR table")
 
 
-def describe() -> list[dict[str, Any]]:
-    """Every registered tool as the OpenAI tools API lists them (name, description, schema)."""
+def describe(names: list[str] | None = None) -> list[dict[str, Any]]:
+    """Registered tools (`names`, default all) as the OpenAI tools API lists them: name,
+    description and the JSON schema of the arguments."""
     return [
         {
             "type": "function",
@@ -167,4 +168,5 @@ def describe() -> list[dict[str, Any]]:
             },
         }
         for e in registry.entries("tool")
+        if names is None or e.name in names
     ]

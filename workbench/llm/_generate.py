@@ -122,7 +122,7 @@ async def agenerate_many(
         groups.setdefault(provider.batch_key(requests[i]), []).append(i)
     units: list[list[int]] = []
     for members in groups.values():
-        members.sort(key=lambda i: sum(len(m["content"]) for m in requests[i].messages))
+        members.sort(key=lambda i: sum(len(m.get("content") or "") for m in requests[i].messages))
         units += [members[j : j + size] for j in range(0, len(members), size)]
 
     sem = asyncio.Semaphore(max(1, min(concurrency, provider.max_concurrency or concurrency)))

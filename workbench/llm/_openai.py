@@ -44,7 +44,7 @@ def _retry_after(headers: Any) -> float | None:
 class OpenAIProvider(Provider):
     """Any OpenAI-compatible chat completions endpoint, through the `openai` SDK (async)."""
 
-    capabilities = frozenset({"generate", "streaming", "json_schema"})
+    capabilities = frozenset({"generate", "streaming", "json_schema", "tools"})
 
     def __init__(self, spec: ModelSpec, stream: bool = True):
         super().__init__(spec)
@@ -92,9 +92,11 @@ class OpenAIProvider(Provider):
             kwargs["stop"] = stop
         if req.response_format:
             kwargs["response_format"] = req.response_format
+        if req.tools:
+            kwargs["tools"] = req.tools
         started = time.perf_counter()
         try:
-            if self.stream:
+            if self.stream and not req.tools:  # tool calls come whole, not streamed
                 return await self._streamed(kwargs, started)
             completion = await self._client().chat.completions.create(**kwargs)
         except openai.APIStatusError as exc:
@@ -117,9 +119,15 @@ class OpenAIProvider(Provider):
         latency = time.perf_counter() - started
         choice = completion.choices[0]
         usage = completion.usage
-        return self._response(
+        resp = self._response(
             choice.message.content or "", choice.finish_reason, usage, latency, None
         )
+        if choice.message.tool_calls:
+            resp.tool_calls = [
+                {"id": c.id, "name": c.function.name, "arguments": c.function.arguments}
+                for c in choice.message.tool_calls
+            ]
+        return resp
 
     async def _streamed(self, kwargs: dict[str, Any], started: float) -> Response:
         stream = await self._client().chat.completions.create(

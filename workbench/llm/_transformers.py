@@ -97,6 +97,11 @@ class TransformersProvider(Provider):
         return str(model.device)
 
     async def generate_batch(self, requests: list[Request], timeout: float) -> list[Response]:
+        if any(r.tools for r in requests):
+            raise ProviderError(
+                f"{self.spec.id}: no tool-calling API in process; ask for the call with a JSON "
+                "schema (response_format), which constrained decoding follows"
+            )
         return await asyncio.to_thread(self._generate_sync, requests, timeout)
 
     def _generate_sync(self, requests: list[Request], timeout: float) -> list[Response]:

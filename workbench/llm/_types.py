@@ -31,16 +31,23 @@ class Request:
     # W3C traceparent of the span this request's spans go under when tracing (default: the
     # current span), so a batch of requests can belong to one trace each.
     traceparent: str | None = None
+    # OpenAI tool definitions (`{"type": "function", "function": {...}}`) for a provider with
+    # the `tools` capability; the calls come back in `Response.tool_calls`.
+    tools: list[dict[str, Any]] | None = None
 
     def params(self) -> dict[str, Any]:
-        return {
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "stop": list(self.stop),
-            "seed": self.seed,
-            "repeat": self.repeat,
-        } | ({"response_format": self.response_format} if self.response_format else {})
+        return (
+            {
+                "max_tokens": self.max_tokens,
+                "temperature": self.temperature,
+                "top_p": self.top_p,
+                "stop": list(self.stop),
+                "seed": self.seed,
+                "repeat": self.repeat,
+            }
+            | ({"response_format": self.response_format} if self.response_format else {})
+            | ({"tools": self.tools} if self.tools else {})
+        )
 
     @classmethod
     def from_prompt(cls, prompt: str, system: str | None = None, **kw: Any) -> Request:
@@ -64,6 +71,9 @@ class Response:
     attempts: int = 0
     model: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Tool calls of a reply to a request with `tools`: {"id", "name", "arguments"} each, the
+    # arguments as the model wrote them (a JSON string, parsed by the caller).
+    tool_calls: list[dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -120,4 +130,12 @@ class Provider:
     def batch_key(self, request: Request) -> tuple:
         """Requests with equal keys may share a batch."""
         fmt = json.dumps(request.response_format, sort_keys=True) if request.response_format else ""
-        return (request.max_tokens, request.temperature, request.top_p, tuple(request.stop), fmt)
+        tools = json.dumps(request.tools, sort_keys=True) if request.tools else ""
+        return (
+            request.max_tokens,
+            request.temperature,
+            request.top_p,
+            tuple(request.stop),
+            fmt,
+            tools,
+        )
