@@ -44,13 +44,15 @@ class Step:
     tokens: int = 0
     cost_usd: float = 0.0
     error: str | None = None
+    cached: bool = False  # a model step answered from the response cache (latency not measured)
 
     @classmethod
     def of_call(cls, kind: str, model: str, prompt: str, resp) -> Step:
         """The step of one model call (`resp`: its `Response`); a cached answer cost nothing."""
         tokens = (resp.prompt_tokens or 0) + (resp.completion_tokens or 0)
         cost = 0.0 if resp.cached else resp.cost_usd
-        return cls(kind, model, prompt, resp.text, resp.latency_s or 0.0, tokens, cost, resp.error)
+        latency = resp.latency_s or 0.0
+        return cls(kind, model, prompt, resp.text, latency, tokens, cost, resp.error, resp.cached)
 
 
 @dataclass

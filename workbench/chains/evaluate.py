@@ -185,6 +185,8 @@ def evaluate(chain, tasks: list[AgentTask]) -> tuple[pd.DataFrame, list]:
                 - run.unparsed
                 - (run.stopped == "truncated"),
                 "latency_s": sum(s.latency_s for s in run.steps),
+                # Latency is measured only where no model step came from the cache.
+                "cached": any(s.cached for s in model_steps),
                 "model_latency_s": sum(s.latency_s for s in model_steps),
                 "tool_latency_s": sum(s.latency_s for s in tool_steps),
                 "tokens": sum(s.tokens for s in run.steps),
@@ -192,6 +194,8 @@ def evaluate(chain, tasks: list[AgentTask]) -> tuple[pd.DataFrame, list]:
                 "failed_step": step,
                 "failure": reason,
                 "answer": run.answer,
+                "input": task.input,
+                "version": chain.version,
                 "reference": task.reference,
                 "trace_id": run.trace_id,
             }
