@@ -60,10 +60,10 @@ def test_attribution_names_the_first_step_that_departed():
     task = _task(expected_calls=[LB, {"name": "calculator", "arguments": {"expression": "20 - 3"}}])
     cases = [
         (_run([("kb_search", {"query": "x"}, "[]", None)]), (2, "wrong tool: kb_search where leave_balance")),
-        (_run([("leave_balance", {"employee": "E1002"}, "{}", None)]), (2, "wrong arguments to leave_balance")),
-        (_run([("leave_balance", {"employee": "E1001"}, "", "ValueError: no employee")]), (2, "leave_balance failed")),
-        (_run([("leave_balance", {"employee": "E1001"}, "{}", None)]), (3, "answered without calling calculator")),
-        (_run([("leave_balance", {"employee": "E1001"}, "{}", None)], stopped="budget"), (3, "stopped without an answer (budget)")),
+        (_run([("leave_balance", {"employee": "E1002"}, "{}", None)]), (2, "wrong arguments: leave_balance")),
+        (_run([("leave_balance", {"employee": "E1001"}, "", "ValueError: no employee")]), (2, "tool failed: leave_balance")),
+        (_run([("leave_balance", {"employee": "E1001"}, "{}", None)]), (3, "missing call: calculator")),
+        (_run([("leave_balance", {"employee": "E1001"}, "{}", None)], stopped="budget"), (3, "stopped without an answer: budget")),
     ]  # fmt: skip # one case per line reads as a table
     for run, (step, reason) in cases:
         got = evaluate.attribution(task, run, correct=False)
@@ -72,23 +72,23 @@ def test_attribution_names_the_first_step_that_departed():
     missed = _run([("kb_search", {"query": "leave"}, '[{"id": "pension#f0"}]', None)])
     assert evaluate.attribution(kb, missed, False) == (
         2,
-        "retrieval missed the gold document annual-leave",
+        "retrieval missed the gold document: annual-leave",
     )
     found = _run(
         [("kb_search", {"query": "leave"}, '[{"id": "annual-leave#f0"}]', None)], answer="3"
     )
     assert evaluate.attribution(kb, found, False) == (
         3,
-        "the answer does not follow from the tool results",
+        "answer ignored the tool results",
     )
     assert evaluate.attribution(kb, found, True) == (None, "")
     no_tool = _task(forbidden=["calculator"])
     assert evaluate.attribution(
         no_tool, _run([("calculator", {"expression": "2+2"}, "4", None)]), True
-    )[1] == ("called the forbidden tool calculator")
+    )[1] == ("forbidden tool called: calculator")
     assert evaluate.attribution(
         _task(), _run([("calculator", {"expression": "2+2"}, "4", None)]), True
-    )[1] == ("called calculator where no tool was needed")
+    )[1] == ("tool where none was needed: calculator")
 
 
 @pytest.mark.unit
@@ -128,8 +128,8 @@ def test_chains_are_evaluated_on_tasks_with_attribution(datasets_copy):
         add_catalog_entry(datasets_copy, **fake_model_entry("double", server.base_url))
         table, runs = evaluate.evaluate(spec.load_chain("rag"), tasks)
     carry, cards = table.to_dict("records")
-    assert carry["correct"] and carry["failure"] == "answered without calling kb_search"
+    assert carry["correct"] and carry["failure"] == "missing call: kb_search"
     assert carry["tool_call_accuracy"] == 0.0 and carry["steps"] == 1 and carry["chain"] == "rag"
     assert cards["failed_step"] == 1
-    assert cards["failure"] == "retrieval missed the gold document annual-leave"
+    assert cards["failure"] == "retrieval missed the gold document: annual-leave"
     assert runs[0].steps[0].kind == "retrieve" and table["latency_s"].gt(0).all()

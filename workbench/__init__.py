@@ -42,6 +42,7 @@ _MODULES = (
     "app",
     "augment",
     "cache",
+    "chains",
     "cli",
     "config",
     "cpu",

@@ -69,6 +69,39 @@ def code_block(lines: list[str]) -> str:
     return render("code.html.j2", lines=lines)
 
 
+def trajectory_html(run, title: str) -> str:
+    """A chain's or agent's run as a tree: one node per step with its input, output, tokens,
+    cost and error, each with its latency; every value escaped."""
+    children, start = [], 0
+    for n, s in enumerate(run.steps, 1):
+        took = int((s.latency_s or 0.0) * 1e9)
+        attrs = {"input": s.input, "output": s.output, "tokens": s.tokens, "cost_usd": s.cost_usd}
+        if s.cached:
+            attrs["cached"] = "answered from the response cache (latency not measured now)"
+        if s.error:
+            attrs["error"] = s.error
+        children.append(
+            {
+                "name": f"{n}. {s.kind} {s.name}",
+                "start_ns": start,
+                "end_ns": start + took,
+                "status": "ERROR" if s.error else "UNSET",
+                "attributes": attrs,
+                "children": [],
+            }
+        )
+        start += took
+    root = {
+        "name": title,
+        "start_ns": 0,
+        "end_ns": start,
+        "status": "UNSET" if run.stopped == "answer" else "ERROR",
+        "attributes": {"question": run.question, "answer": run.answer, "stopped": run.stopped},
+        "children": children,
+    }
+    return trace_html([root])
+
+
 def trace_html(roots: list[dict]) -> str:
     """A trace as a tree of spans (name, duration, attributes), every value escaped."""
     import json

@@ -50,3 +50,10 @@ def flipped(
 ) -> pd.DataFrame:
     """Tasks that passed under one chain and failed under the other."""
     return flipped_cases(as_results(tables), baseline, variant, metric).drop(columns=["model"])
+
+
+def flipped_against(tables: list[pd.DataFrame], baseline: str, metric: str = "passed"):
+    """`flipped` for every chain against `baseline`, one table (`variant` names the chain)."""
+    others = [t["chain"].iloc[0] for t in tables if t["chain"].iloc[0] != baseline]
+    parts = [flipped(tables, baseline, o, metric).assign(variant=o) for o in others]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

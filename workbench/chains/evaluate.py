@@ -76,10 +76,12 @@ def _expected(task: AgentTask) -> list[dict[str, Any]]:
 
 
 def attribution(task: AgentTask, run, correct: bool) -> tuple[int | None, str]:
-    """(1-based step, reason) of the first step that departed from what the task needed: a
-    retrieval that missed the gold document, a wrong or forbidden tool, wrong arguments, a
-    failed tool, a guard block, a missing call, or an answer that ignored what the steps
-    found; (None, "") when the task passed. `run`: an `AgentRun` or a chain's `ChainRun`."""
+    """(1-based step, reason) of the first step that departed from what the task needed;
+    (None, "") when the task passed. The reason starts with its kind, up to the first colon:
+    retrieval missed the gold document, forbidden tool called, tool where none was needed,
+    extra call, wrong tool, wrong arguments, tool failed, guard blocked the request, stopped
+    without an answer, missing call, answer ignored the retrieved context / the tool results,
+    wrong answer. `run`: an `AgentRun` or a chain's `ChainRun`."""
     retrieval = _retrieval(task, run)
     found = _calls(task, run, correct)
     if retrieval and (found[0] is None or retrieval[0] < found[0]):
@@ -93,7 +95,7 @@ def _retrieval(task: AgentTask, run) -> tuple[int, str] | None:
         return None
     for n, s in enumerate(run.steps, 1):
         if s.kind == "retrieve" and not any(c.startswith(f"{task.gold_doc}#") for c in s.output):
-            return n, f"retrieval missed the gold document {task.gold_doc}"
+            return n, f"retrieval missed the gold document: {task.gold_doc}"
     return None
 
 
@@ -104,42 +106,42 @@ def _calls(task: AgentTask, run, correct: bool) -> tuple[int | None, str]:
     for j, call in enumerate(run.calls):
         n = tool_steps[j][0] if j < len(tool_steps) else len(run.steps)
         if call["name"] in task.forbidden:
-            return n, f"called the forbidden tool {call['name']}"
+            return n, f"forbidden tool called: {call['name']}"
         if task.order == "strict":
             want = expected[j] if j < len(expected) else None
         else:
             want = next((c for c in remaining if c["name"] == call["name"]), None)
         if not expected:
-            return n, f"called {call['name']} where no tool was needed"
+            return n, f"tool where none was needed: {call['name']}"
         if want is None:
-            return n, f"an extra call to {call['name']} beyond the expected ones"
+            return n, f"extra call: {call['name']} beyond the expected ones"
         if want["name"] != call["name"]:
             return n, f"wrong tool: {call['name']} where {want['name']} was expected"
         if want["arguments"] is not None and want["arguments"] != call["arguments"]:
             return n, (
-                f"wrong arguments to {call['name']}: {json.dumps(call['arguments'])} "
+                f"wrong arguments: {call['name']} {json.dumps(call['arguments'])} "
                 f"where {json.dumps(want['arguments'])} was expected"
             )
         if want in remaining:
             remaining.remove(want)
         step = tool_steps[j][1] if j < len(tool_steps) else None
         if step is not None and step.error:
-            return n, f"{call['name']} failed: {step.error}"
+            return n, f"tool failed: {call['name']}: {step.error}"
         missed = task.gold_doc and f'"{task.gold_doc}#' not in str(step.output if step else "")
         if step is not None and call["name"] == "kb_search" and missed:
-            return n, f"retrieval missed the gold document {task.gold_doc}"
+            return n, f"retrieval missed the gold document: {task.gold_doc}"
     if run.stopped == "blocked":
-        return len(run.steps), "a guard blocked the request"
+        return len(run.steps), "guard blocked the request"
     if run.stopped != "answer":
-        return len(run.steps), f"stopped without an answer ({run.stopped})"
+        return len(run.steps), f"stopped without an answer: {run.stopped}"
     if remaining:
-        return len(run.steps), f"answered without calling {remaining[0]['name']}"
+        return len(run.steps), f"missing call: {remaining[0]['name']}"
     if not correct:
-        retrieved = any(s.kind == "retrieve" for s in run.steps)
-        source = "the question"
-        if retrieved or run.calls:
-            source = "the retrieved context" if retrieved else "the tool results"
-        return len(run.steps), f"the answer does not follow from {source}"
+        if any(s.kind == "retrieve" for s in run.steps):
+            return len(run.steps), "answer ignored the retrieved context"
+        if run.calls:
+            return len(run.steps), "answer ignored the tool results"
+        return len(run.steps), "wrong answer"
     return None, ""
 
 
