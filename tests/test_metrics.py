@@ -75,3 +75,11 @@ def test_embedding_similarity_orders_paraphrase_above_unrelated():
         ["We have refunded your payment.", "We have refunded your payment."],
     )
     assert same.value > other.value and 0 <= other.value <= 1
+
+
+@pytest.mark.unit
+def test_contains_words_needs_whole_words():
+    answers = ["I have 14 days", "No, you cannot", "It is not", "ends 2027-01-03.", "anything"]
+    refs = ["4", "no", "no", "2027-01-03", ""]
+    assert [r.value for r in metrics.score("contains_words", answers, refs)] == [0, 1, 0, 1, 0]
+    assert [r.value for r in metrics.score("contains", answers[:3], refs[:3])] == [1, 1, 1]

@@ -110,6 +110,19 @@ def contains(prediction: str, reference: str, **_: Any) -> MetricResult:
     return MetricResult(float(ok), "reference found" if ok else "reference not found in answer")
 
 
+@metric(
+    "contains_words",
+    "1 if the normalised reference appears in the normalised answer as whole words "
+    "(so '4' is not found in '14', nor 'no' in 'not')",
+)
+def contains_words(prediction: str, reference: str, **_: Any) -> MetricResult:
+    target = normalize(reference)
+    ok = bool(target) and re.search(rf"(?<!\w){re.escape(target)}(?!\w)", normalize(prediction))
+    return MetricResult(
+        float(bool(ok)), "reference found" if ok else "reference not found in answer"
+    )
+
+
 @metric("label_match", "1 if the first allowed label named in the answer is the reference label")
 def label_match(
     prediction: str, reference: str, labels: Sequence[str] = (), **_: Any

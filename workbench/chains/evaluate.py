@@ -18,6 +18,8 @@ from ..metrics import score
 from . import trajectory
 
 DEFAULT_TASKS = "chains/agent_tasks.jsonl"
+# Whole words: many references are short ("4", "no", "OK"), found inside "14" or "not" otherwise.
+CORRECTNESS = "contains_words"
 
 
 class ExpectedCall(Schema):
@@ -153,7 +155,7 @@ def evaluate(chain, tasks: list[AgentTask]) -> tuple[pd.DataFrame, list]:
     runs = run_chain(chain, [t.input for t in tasks], budgets=[t.max_steps for t in tasks])
     correct = [
         r.value >= 1.0
-        for r in score("contains", [run.answer for run in runs], [t.reference for t in tasks])
+        for r in score(CORRECTNESS, [run.answer for run in runs], [t.reference for t in tasks])
     ]
     rows = []
     for task, run, ok in zip(tasks, runs, correct, strict=True):
