@@ -88,13 +88,14 @@ def step_split(runs: dict[str, list]) -> pd.DataFrame:
 
 
 def record(summary: pd.DataFrame, tables: list[pd.DataFrame]) -> None:
-    """Headline figures into the run record: each chain's pass rate (with its interval) and
-    its unparsed replies, loops, budgets exceeded and tool errors."""
-    metrics: dict[str, Any] = {}
+    """Headline figures into the run record: each chain's pass rate first (the index shows the
+    first few), then the intervals and the unparsed replies, loops, budgets exceeded and tool
+    errors."""
     df = pd.concat(tables, ignore_index=True)
-    for row in summary.to_dict("records"):
+    rows = summary.to_dict("records")
+    metrics: dict[str, Any] = {f"{r['variant']}_passed": round(float(r["passed"]), 4) for r in rows}
+    for row in rows:
         name = row["variant"]
-        metrics[f"{name}_passed"] = round(float(row["passed"]), 4)
         metrics[f"{name}_passed_ci_low"] = round(float(row["passed_ci_low"]), 4)
         metrics[f"{name}_passed_ci_high"] = round(float(row["passed_ci_high"]), 4)
         g = df[df["chain"] == name]
