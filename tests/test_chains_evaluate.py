@@ -44,10 +44,10 @@ def test_bad_task_lines_are_errors_naming_file_and_line(tmp_path):
     for lines, message in [
         (["{not json"], r"tasks.jsonl:1: not valid JSON"),
         (
-            [good, {**good, "expected_calls": [{"name": "teleport"}]}],
+            [good, {**good, "id": "b", "expected_calls": [{"name": "teleport"}]}],
             r"tasks.jsonl:2: unknown tool 'teleport'",
         ),
-        ([good, good], r"tasks.jsonl:2: task id 'a' appears twice"),
+        ([good, good], r"tasks.jsonl:2: duplicate id 'a'"),
         ([{**good, "order": "sideways"}], r"tasks.jsonl:1"),
     ]:
         path.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines))

@@ -12,8 +12,9 @@ import pandas as pd
 from pydantic import Field
 
 from .. import config, registry, tracking
+from ..data import read_jsonl
 from ..errors import DataError
-from ..io import Schema, read_text, validate
+from ..io import Schema, validate
 from ..metrics import score
 from . import trajectory
 
@@ -46,16 +47,10 @@ def load_tasks(path: str | Path | None = None) -> list[AgentTask]:
     unknown tool or a repeated id is an error naming the file and line."""
     path = Path(path) if path else config.datasets_dir() / DEFAULT_TASKS
     tools = set(registry.names("tool"))
-    tasks, seen = [], set()
-    for n, line in enumerate(read_text(path, "agent task file").splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{n}"
-        try:
-            raw = json.loads(line)
-        except ValueError as exc:
-            raise DataError(f"{where}: not valid JSON ({exc.msg})") from None
-        t = validate(AgentTask, raw, where, DataError)
+    tasks: list[AgentTask] = []
+
+    def check(row: dict[str, Any], where: str) -> None:
+        t = validate(AgentTask, row, where, DataError)
         unknown = [c.name for c in t.expected_calls if c.name not in tools] + [
             f for f in t.forbidden if f not in tools
         ]
@@ -63,12 +58,9 @@ def load_tasks(path: str | Path | None = None) -> list[AgentTask]:
             raise DataError(
                 f"{where}: unknown tool {unknown[0]!r}; registered tools: {', '.join(sorted(tools))}"
             )
-        if t.id in seen:
-            raise DataError(f"{where}: task id {t.id!r} appears twice")
-        seen.add(t.id)
         tasks.append(t)
-    if not tasks:
-        raise DataError(f"{path}: no tasks")
+
+    read_jsonl(path, check=check)  # JSON, objects, unique ids, not empty: file:line errors
     tracking.current().log_dataset(path)
     return tasks
 
