@@ -3,7 +3,6 @@ step's input, output, latency, tokens and error recorded, one trace per question
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from ..prompts import load_template
 from ..safety.guard import REFUSAL, check_input, check_output
 from .agent import Step, run_agents
 from .spec import AgentStep, Chain, GuardStep, PromptStep, RetrieveStep, ToolStep
+from .tools import corpus_index
 
 
 @dataclass
@@ -32,17 +32,8 @@ class ChainRun:
     unparsed: int = 0
 
 
-@functools.cache
-def _index(corpus: str, chunker: str, size: int, overlap: int, root: str):
-    from ..rag import Index, chunk_corpus, load_corpus
-
-    return Index.build(chunk_corpus(load_corpus(f"{root}/{corpus}"), chunker, size, overlap))
-
-
 def _retrieve(step: RetrieveStep, run: ChainRun) -> Step:
-    from .. import config
-
-    index = _index(step.corpus, step.chunker, step.size, step.overlap, str(config.datasets_dir()))
+    index = corpus_index(step.corpus, step.chunker, step.size, step.overlap)
     started = time.perf_counter()  # the search, not the index built once for every question
     hits = index.search([run.question], step.retriever, step.k)[0]
     run.state["context"] = "\n\n".join(h.chunk.text for h in hits)

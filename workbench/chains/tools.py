@@ -31,11 +31,17 @@ def _schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
     }
 
 
+def corpus_index(corpus: str, chunker: str = "fixed", size: int = 128, overlap: int = 0):
+    """The search index of a corpus under `datasets/`, built once per process and settings
+    (the knowledge-base tool and a chain's retrieve step share it)."""
+    return _index(str(config.datasets_dir()), corpus, chunker, size, overlap)
+
+
 @functools.cache
-def _kb_index(root: str):
+def _index(root: str, corpus: str, chunker: str, size: int, overlap: int):
     from ..rag import Index, chunk_corpus, load_corpus
 
-    return Index.build(chunk_corpus(load_corpus(f"{root}/{KB_CORPUS}"), "fixed", 128, 0))
+    return Index.build(chunk_corpus(load_corpus(f"{root}/{corpus}"), chunker, size, overlap))
 
 
 @registry.tool(
@@ -50,8 +56,7 @@ def _kb_index(root: str):
     ),
 )
 def kb_search(query: str, k: int = 3) -> list[dict[str, str]]:
-    root = config.datasets_dir()
-    hits = _kb_index(str(root)).search([query], "bm25", k)[0]
+    hits = corpus_index(KB_CORPUS).search([query], "bm25", k)[0]
     return [{"id": h.chunk.id, "text": h.chunk.text} for h in hits]
 
 
