@@ -70,6 +70,7 @@ def requests(store: TraceStore) -> pd.DataFrame:
         ]
         answer = r["output"] or ""
         chat = chats[0].attributes if chats else {}
+        context = _context(chat.get("gen_ai.input.messages")) if chats else None
         rows.append(
             {
                 "trace_id": r["trace_id"],
@@ -79,11 +80,9 @@ def requests(store: TraceStore) -> pd.DataFrame:
                 "output": answer,
                 **_text_checks(answer, r["latency_s"], r.get("feedback")),
                 "blocked": any(g not in (None, "none", "") for g in guard),
-                "context": _context(chat.get("gen_ai.input.messages")) if chats else None,
+                "context": context,
                 # A request blocked before the model has no context and no answer to ground.
-                "grounded": _grounded(answer, _context(chat.get("gen_ai.input.messages")))
-                if chats
-                else None,
+                "grounded": _grounded(answer, context) if chats else None,
                 "input_tokens": chat.get("gen_ai.usage.input_tokens"),
                 "output_tokens": chat.get("gen_ai.usage.output_tokens"),
                 "cost_usd": chat.get("workbench.cost_usd"),
@@ -161,19 +160,31 @@ def window_table(df: pd.DataFrame, window: str, origin=None, seed: int = 0) -> p
     return pd.DataFrame(out)
 
 
+def _rate_change(
+    current: pd.DataFrame, reference: pd.DataFrame, rate: str
+) -> tuple[pd.Series, pd.Series, float | None]:
+    """(reference values, current values, Fisher's exact p of the difference) of one rate;
+    p is None when either side has no value."""
+    from scipy.stats import fisher_exact
+
+    def values(df: pd.DataFrame) -> pd.Series:
+        return df[rate].dropna().astype(bool) if rate in df else pd.Series(dtype=bool)
+
+    a, b = values(reference), values(current)
+    if not (len(a) and len(b)):
+        return a, b, None
+    table = [[int(a.sum()), len(a) - int(a.sum())], [int(b.sum()), len(b) - int(b.sum())]]
+    return a, b, float(fisher_exact(table).pvalue)
+
+
 def changes(df: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     """Each metric of `df` against the same metric of `reference` (another window's requests):
     Fisher's exact test for rates, Mann-Whitney U for the rest."""
-    from scipy.stats import fisher_exact, mannwhitneyu
+    from scipy.stats import mannwhitneyu
 
     rows = []
     for r in RATES:
-        a, b = reference[r].dropna().astype(bool), df[r].dropna().astype(bool)
-        p = None
-        if len(a) and len(b):
-            p = float(
-                fisher_exact([[a.sum(), len(a) - a.sum()], [b.sum(), len(b) - b.sum()]]).pvalue
-            )
+        a, b, p = _rate_change(df, reference, r)
         rows.append(
             {
                 "metric": r,
@@ -245,17 +256,13 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 def window_quality(current: pd.DataFrame, reference: pd.DataFrame) -> dict[str, Any]:
     """Each alertable rate of a window's evaluated requests, its change against the
     reference's and Fisher's p-value for that change (None where not measured)."""
-    from scipy.stats import fisher_exact
-
     out: dict[str, Any] = dict.fromkeys(QUALITY_METRICS)
     out["evaluated"] = len(current)
     for r in ALERT_RATES:
-        b = current[r].dropna().astype(bool) if r in current else pd.Series(dtype=bool)
-        a = reference[r].dropna().astype(bool) if r in reference else pd.Series(dtype=bool)
+        a, b, p = _rate_change(current, reference, r)
         if len(b):
             out[f"{r}_rate"] = float(b.mean())
-        if len(a) and len(b):
+        if p is not None:
             out[f"{r}_change"] = float(b.mean() - a.mean())
-            table = [[int(b.sum()), len(b) - int(b.sum())], [int(a.sum()), len(a) - int(a.sum())]]
-            out[f"{r}_change_p"] = float(fisher_exact(table).pvalue)
+            out[f"{r}_change_p"] = p
     return out
