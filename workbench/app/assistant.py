@@ -150,13 +150,12 @@ class Assistant:
         answers = []
         for root, resp, chunks in zip(roots, responses, chunk_ids, strict=True):
             blocked = resp.metadata.get("guard", {}).get("blocked", "")
-            trace.set_attributes(
+            trace_id = trace.end(
                 root,
+                error=resp.error,
                 workbench__response__output=resp.text,
                 workbench__guard__blocked=blocked or "none",
             )
-            trace_id = trace.current_trace_id(root) if root is not None else None
-            trace.end(root, error=resp.error)
             answers.append(
                 Answer(
                     resp.text,

@@ -280,11 +280,12 @@ def run_agents(
             still.append(i)
         active = still
     for run, root in zip(runs, roots, strict=True):
-        trace.set_attributes(
-            root, workbench__response__output=run.answer, workbench__agent__stopped=run.stopped
+        run.trace_id = trace.end(
+            root,
+            error=None if run.stopped == "answer" else f"stopped: {run.stopped}",
+            workbench__response__output=run.answer,
+            workbench__agent__stopped=run.stopped,
         )
-        run.trace_id = trace.current_trace_id(root) if root is not None else None
-        trace.end(root, error=None if run.stopped == "answer" else f"stopped: {run.stopped}")
     return runs
 
 

@@ -120,11 +120,9 @@ def run_chain(
                 with trace.use(roots[i]):
                     runs[i].steps.append(_simple(step, runs[i]))
     for run, root in zip(runs, roots, strict=True):
-        trace.set_attributes(
+        run.trace_id = trace.end(
             root, workbench__response__output=run.answer, workbench__chain__stopped=run.stopped
         )
-        run.trace_id = trace.current_trace_id(root) if root is not None else None
-        trace.end(root)
     return runs
 
 

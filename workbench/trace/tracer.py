@@ -187,16 +187,20 @@ def use(target) -> Iterator[None]:
         yield
 
 
-def end(target, error: str | None = None) -> None:
-    """End a span from `start` (it is written to the store then), failed when `error` is set."""
+def end(target, error: str | None = None, **attrs: Any) -> str | None:
+    """End a span from `start` with `attrs` added (it is written to the store then), failed
+    when `error` is set; its trace id, or None when tracing is off."""
     if target is None:
-        return
+        return None
+    target.set_attributes(attributes(**attrs))
+    trace_id = f"{target.get_span_context().trace_id:032x}"
     if error:
         from opentelemetry.trace import Status, StatusCode
 
         target.set_attribute("error.type", "workbench.call_failed")
         target.set_status(Status(StatusCode.ERROR, config.redact(error)))
     target.end()
+    return trace_id
 
 
 def traceparent(target=None) -> str | None:
@@ -246,13 +250,13 @@ def record(
     s.end(end_time=end)
 
 
-def current_trace_id(target=None) -> str | None:
-    """The trace id (hex) of a span (default: the current one), or None."""
+def current_trace_id() -> str | None:
+    """The trace id of the current span (hex), or None."""
     if _tracer is None:
         return None
     from opentelemetry import trace as otel
 
-    ctx = (target or otel.get_current_span()).get_span_context()
+    ctx = otel.get_current_span().get_span_context()
     return f"{ctx.trace_id:032x}" if ctx.is_valid else None
 
 
