@@ -102,3 +102,13 @@ def pytest_collection_modifyitems(config, items):
                 f"{item.nodeid}: needs exactly one tier marker of {', '.join(TIERS)}, "
                 f"has {sorted(tiers) or 'none'}"
             )
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One local Ray for every test that needs it (starting one costs seconds)."""
+    from workbench import executors
+
+    ray = executors.session(num_cpus=2)
+    yield ray
+    executors.shutdown()

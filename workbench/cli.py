@@ -9,7 +9,7 @@ import sys
 import tempfile
 from typing import Any
 
-from . import config, data, models, prompts, reports, runs, serving
+from . import cli_scale, config, data, models, prompts, reports, runs, serving
 from .data import read_yaml_mapping
 from .errors import WorkbenchError
 
@@ -28,7 +28,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     for name, raw in args.param or []:
         default = declared[name]["default"] if name in declared else None
         params[name] = reports.parse_cli_value(raw, default)
-    result = reports.run_notebook(path, params, show_progress=not args.quiet)
+    result = reports.run_notebook(
+        path, params, show_progress=not args.quiet, rebuild=not args.no_index
+    )
     _say_failure(result)
     print(result.path)
     return 0 if result.ok else 1
@@ -214,7 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
         "-f", "--file", action="append", metavar="PARAMS.yaml", help="parameters from YAML"
     )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress line on stderr")
+    run.add_argument(
+        "--no-index", action="store_true", help="leave reports/index.html (a sweep rebuilds it)"
+    )
     run.set_defaults(func=cmd_run)
+
+    cli_scale.add_parsers(sub)
 
     run_all = sub.add_parser(
         "run-all", help="run every notebook with its defaults, rebuild the index"

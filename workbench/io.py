@@ -33,6 +33,7 @@ __all__ = [
     "sha256_file",
     "validate",
     "write_json_atomic",
+    "write_jsonl",
 ]
 
 M = TypeVar("M")
@@ -128,6 +129,14 @@ def write_json_atomic(path: Path, data: Any) -> None:
     # who open the reports folder, like every other file of the run.
     os.chmod(tmp, 0o644)
     os.replace(tmp, path)
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Rows as JSON lines (values JSON cannot hold are written as text)."""
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows),
+        encoding="utf-8",
+    )
 
 
 def sha256_file(path: str | Path) -> str:

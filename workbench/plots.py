@@ -306,3 +306,80 @@ def window_series(frame: pd.DataFrame, alpha: float = 0.01):
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def sweep_metric(rows: list[dict], swept: list[str], metric: str):
+    """The main metric of a sweep's measured runs against its first swept parameter; one line
+    per combination of the other swept parameters."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    x_name, others = swept[0], swept[1:]
+    measured = [r for r in rows if isinstance(r["metrics"].get(metric), int | float)]
+    xs = [r["swept"][x_name] for r in rows]
+    numeric = all(isinstance(x, int | float) and not isinstance(x, bool) for x in xs)
+    labels = list(dict.fromkeys(str(x) for x in xs))
+    series: dict[str, list[tuple[float, float]]] = {}
+    for r in measured:
+        name = ", ".join(f"{k}={r['swept'][k]}" for k in others) or metric
+        x = r["swept"][x_name] if numeric else labels.index(str(r["swept"][x_name]))
+        series.setdefault(name, []).append((x, r["metrics"][metric]))
+    for name, points in series.items():
+        points.sort()
+        ax.plot(*zip(*points, strict=True), marker="o", label=name)
+    if not numeric:
+        ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right", fontsize=8)
+    elif all(isinstance(x, int) for x in xs):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(x_name)
+    ax.set_ylabel(metric)
+    if others and series:
+        ax.legend(fontsize=7, loc="best")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def png_data_uri(fig) -> str:
+    """A figure as a `data:` URI (a self-contained page embeds it; nothing loads from the net)."""
+    import base64
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def loadtest_curve(levels: list[dict], knee_level: str | None):
+    """Throughput against latency (median and p99 end-to-end, median TTFT), one point per
+    level; the knee circled."""
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    for mode, marker in (("closed", "o"), ("open", "s")):
+        rows = [lv for lv in levels if lv["mode"] == mode and lv["median_e2el_ms"] is not None]
+        if not rows:
+            continue
+        x = [lv["request_throughput"] for lv in rows]
+        kind = "concurrency" if mode == "closed" else "Poisson rate"
+        for key, label in (
+            ("median_e2el_ms", "median E2EL"),
+            ("p99_e2el_ms", "p99 E2EL"),
+            ("median_ttft_ms", "median TTFT"),
+        ):
+            ax.plot(x, [lv[key] for lv in rows], marker=marker, label=f"{label} ({kind})")
+        for lv in rows:
+            ax.annotate(
+                lv["level"].split("=", 1)[1], (lv["request_throughput"], lv["median_e2el_ms"]),
+                textcoords="offset points", xytext=(4, 4), fontsize=7,
+            )  # fmt: skip # one call per line reads better than ruff's 8-line split here
+    for lv in levels:
+        if lv["level"] == knee_level:
+            ax.scatter(
+                [lv["request_throughput"]], [lv["median_e2el_ms"]], s=260,
+                facecolors="none", edgecolors="#b42318", linewidths=2, zorder=5,
+                label=f"knee ({lv['level']})",
+            )  # fmt: skip # same: a marker's style on two lines
+    ax.set_xlabel("completed requests per second")
+    ax.set_ylabel("latency (ms)")
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -8,7 +8,9 @@ place at the end, so a half-written run is never listed as complete.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config, progress, runs, tracking
+from .exporters import mlflow as mlflow_export
 from .pages import render
 from .params import (  # noqa: F401  (re-exported: the CLI and callers use reports.<name>)
     ParameterError,
@@ -145,6 +148,8 @@ def run_notebook(
         "error": error,
         "files": {"report": runs.REPORT, "notebook": runs.NOTEBOOK},
     }
+    if os.environ.get("WORKBENCH_SWEEP"):  # a point of a sweep: `workbench sweep` finds it again
+        record["sweep"] = json.loads(os.environ["WORKBENCH_SWEEP"])
     executed = stage / runs.NOTEBOOK
     if executed.exists():
         executed.write_text(config.redact(executed.read_text(encoding="utf-8")), encoding="utf-8")
@@ -153,6 +158,9 @@ def run_notebook(
     final = runs.finalise(stage)
     if rebuild:
         build_index(root)
+    problem = mlflow_export.auto_export(final)
+    if problem:
+        print(f"workbench: {problem}", file=sys.stderr)
     return RunResult(final, status, error)
 
 
@@ -196,6 +204,23 @@ def _index_row(r: dict[str, Any], root: Path) -> dict[str, Any]:
     }
 
 
+def _sweep_row(s: dict[str, Any], root: Path) -> dict[str, Any]:
+    best = next((r for r in s.get("runs", []) if r.get("rank") == 1), None)
+    value = (best or {}).get("metrics", {}).get(s.get("metric"))
+    return {
+        "sweep_id": s.get("sweep_id"),
+        "href": f"{s['_dir'].relative_to(root).as_posix()}/{runs.SWEEP_PAGE}",
+        "notebook": Path(s.get("notebook", "?")).stem,
+        "swept": ", ".join(s.get("swept") or []),
+        "runs": len(s.get("runs") or []),
+        "failed": s.get("failed", 0),
+        "metric": s.get("metric"),
+        "best": _fmt(value) if value is not None else "–",
+        "best_swept": (best or {}).get("swept") or {},
+        "finished": str(s.get("finished_at", "")).replace("T", " ")[:19],
+    }
+
+
 def build_index(root: str | Path | None = None) -> Path:
     """Rebuild `reports/index.html`: every run, newest first, for stakeholders."""
     root = Path(root) if root else config.reports_dir()
@@ -203,6 +228,7 @@ def build_index(root: str | Path | None = None) -> Path:
     page = render(
         "index.html.j2",
         rows=[_index_row(r, root) for r in runs.list_runs(root)],
+        sweeps=[_sweep_row(s, root) for s in runs.list_sweeps(root)],
         report=runs.REPORT,
         record=runs.RECORD,
         generated=_iso(time.time()),

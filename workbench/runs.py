@@ -195,3 +195,55 @@ def read_json(folder: str | Path, name: str, *, hint: str = "") -> dict[str, Any
     if not path.is_file():
         raise RunError(f"run {Path(folder).name} has no {name!r} artifact ({path}){hint}")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- moving runs
+
+
+def pack(folder: str | Path) -> bytes:
+    """A finished run folder as gzipped tar bytes (to bring a run back from another node)."""
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(str(folder), arcname=".")
+    return buffer.getvalue()
+
+
+def unpack(data: bytes, notebook_stem: str, run_id: str, root: str | Path | None = None) -> Path:
+    """Place a packed run under `root` as `notebook_stem/run_id`, staged then renamed into place."""
+    import io
+    import tarfile
+
+    folder = _root(root) / notebook_stem / f"{_STAGE_PREFIX}{run_id}{_STAGE_SUFFIX}"
+    folder.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        tar.extractall(folder, filter="data")  # "data": no absolute paths, links or devices
+    return finalise(folder)
+
+
+# --------------------------------------------------------------------------- sweeps
+
+SWEEPS = "sweeps"
+SWEEP_RECORD = "sweep.json"
+SWEEP_PAGE = "index.html"
+
+
+def sweep_dir(sweep_id: str, root: str | Path | None = None) -> Path:
+    """The folder of sweep `sweep_id`: its record and its page."""
+    return _root(root) / SWEEPS / sweep_id
+
+
+def list_sweeps(root: str | Path | None = None) -> list[dict[str, Any]]:
+    """Every sweep record under `root`, newest first; each gets its folder as `_dir`."""
+    found = []
+    for path in (_root(root) / SWEEPS).glob(f"*/{SWEEP_RECORD}"):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        record["_dir"] = path.parent
+        found.append(record)
+    found.sort(key=lambda r: r.get("finished_at", ""), reverse=True)
+    return found

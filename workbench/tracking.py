@@ -256,6 +256,27 @@ def package_versions() -> dict[str, str]:
     return dict(sorted(versions.items()))
 
 
+def run_header(
+    run_id: str, name: str, parameters: dict[str, Any], started: float, finished: float
+) -> dict[str, Any]:
+    """The fields every run record opens with, for runs that a command (not a notebook) makes."""
+    from datetime import UTC, datetime
+
+    def iso(ts: float) -> str:
+        return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+    return {
+        "run_id": run_id,
+        "notebook": name,
+        "parameters": parameters,
+        "started_at": iso(started),
+        "finished_at": iso(finished),
+        "duration_s": round(finished - started, 2),
+        "git": git_state(),
+        **environment(),
+    }
+
+
 def environment() -> dict[str, Any]:
     return {
         "python": sys.version.split()[0],

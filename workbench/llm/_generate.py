@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import config, registry, trace, tracking
+from .. import config, executors, registry, trace, tracking
 from ..cache import ResponseCache, cache_key, default_cache
 from ..errors import ProviderError
 from ..models import ModelSpec, get_model
 from ..progress import StepProgress
-from . import _retry
+from . import _retry, _sharded
 from ._types import Provider, Request, Response
 
 _PROVIDERS: dict[str, Provider] = {}
@@ -85,10 +85,15 @@ async def agenerate_many(
     cache: ResponseCache | None | bool = True,
     progress: bool | None = None,
     batch_size: int | None = None,
+    executor: str = "local",
+    shards: int | None = None,
 ) -> list[Response]:
     """Async form of `generate_many`."""
     provider = get_provider(model)
     spec = provider.spec
+    executors.check(executor)
+    if executor == "ray" and provider.remote:
+        _sharded.pool(provider, shards)  # the error for an HTTP model, before any work
     store = _store(cache)
     identity = provider.identity()
     results: list[Response | None] = [None] * len(requests)
@@ -125,7 +130,10 @@ async def agenerate_many(
         members.sort(key=lambda i: sum(len(m.get("content") or "") for m in requests[i].messages))
         units += [members[j : j + size] for j in range(0, len(members), size)]
 
-    sem = asyncio.Semaphore(max(1, min(concurrency, provider.max_concurrency or concurrency)))
+    # Actors start only when something is left to generate (cache hits need none).
+    runner = _sharded.pool(provider, shards) if executor == "ray" and units else provider
+    lanes = runner.shards if runner is not provider else provider.max_concurrency or concurrency
+    sem = asyncio.Semaphore(max(1, min(concurrency, lanes) if executor == "local" else lanes))
 
     async def attempt(batch: list[Request]) -> list[Response]:
         try:
@@ -133,7 +141,7 @@ async def agenerate_many(
             # trickles can outlast per-read timeouts); asyncio.timeout adds no task per
             # call. In-process generation runs to the end: a computed batch is kept.
             async with asyncio.timeout(timeout + 5 if provider.remote else None):
-                return await provider.generate_batch(batch, timeout)
+                return await runner.generate_batch(batch, timeout)
         except TimeoutError:
             raise ProviderError(f"no answer within {timeout}s", retryable=True) from None
 
@@ -166,7 +174,11 @@ async def agenerate_many(
             if resp.ok:
                 stats.misses += 1
                 if store is not None:
-                    record = {k: v for k, v in resp.to_dict().items() if k != "metadata"}
+                    record = {
+                        k: v
+                        for k, v in resp.to_dict().items()
+                        if k not in ("metadata", "chunk_times")
+                    }
                     store.put(keys[i], {**identity, **requests[i].params()}, record)
             bar.update(1)
 
@@ -272,7 +284,8 @@ def generate_many(
     Failures never raise: a response carries `error` instead, so results already
     computed are kept. Keyword arguments: concurrency, timeout, max_retries,
     backoff_base, backoff_cap, cache (True, False or a ResponseCache), progress,
-    batch_size.
+    batch_size, executor ("local", or "ray": an in-process model's batches go to Ray actors
+    that each load it, `shards` of them; cache, retries, traces and usage stay here).
     """
     return _run_coroutine(agenerate_many(model, requests, **kwargs))
 

@@ -134,19 +134,21 @@ class OpenAIProvider(Provider):
             **kwargs, stream=True, stream_options={"include_usage": True}
         )
         parts: list[str] = []
-        ttft = finish = usage = None
+        times: list[float] = []
+        finish = usage = None
         async for chunk in stream:
             if chunk.usage:
                 usage = chunk.usage
             for choice in chunk.choices:
                 if choice.delta and choice.delta.content:
-                    if ttft is None:
-                        ttft = time.perf_counter() - started
+                    times.append(time.perf_counter() - started)
                     parts.append(choice.delta.content)
                 if choice.finish_reason:
                     finish = choice.finish_reason
         latency = time.perf_counter() - started
-        return self._response("".join(parts), finish, usage, latency, ttft)
+        resp = self._response("".join(parts), finish, usage, latency, times[0] if times else None)
+        resp.chunk_times = times
+        return resp
 
     def _response(self, text, finish, usage, latency, ttft) -> Response:
         prompt_tokens = usage.prompt_tokens if usage else None

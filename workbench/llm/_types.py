@@ -74,6 +74,9 @@ class Response:
     # Tool calls of a reply to a request with `tools`: {"id", "name", "arguments"} each, the
     # arguments as the model wrote them (a JSON string, parsed by the caller).
     tool_calls: list[dict[str, Any]] | None = None
+    # Arrival of each streamed text chunk, seconds after the request was sent (load tests read
+    # inter-token latency from it); never cached.
+    chunk_times: list[float] | None = None
 
     @property
     def ok(self) -> bool:

@@ -5,28 +5,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 from .. import config, runs, tracking
 from ..embeddings import embed
 from ..errors import DataError
-from ..io import write_json_atomic
+from ..io import write_json_atomic, write_jsonl
 from . import alerts, evaluation, stats, traffic
 from .drift import compare
 
 MIN_REFERENCE = 50  # reference requests below which no test can say anything useful
 NOTEBOOK = "monitor"
-
-
-def _jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    import json
-
-    path.write_text(
-        "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows),
-        encoding="utf-8",
-    )
 
 
 def analyse(
@@ -166,24 +157,23 @@ def run(
     windows, fired, candidates = analyse(ref_rows, cur_windows, rule_list, ref_vectors)
     not_measured = alerts.unmeasured(rule_list, windows)
     run_id, stage = runs.stage(NOTEBOOK, root)
-    _jsonl(stage / "windows.jsonl", windows)
-    _jsonl(stage / "candidates.jsonl", candidates)
+    write_jsonl(stage / "windows.jsonl", windows)
+    write_jsonl(stage / "candidates.jsonl", candidates)
     finished = time.time()
     record = {
-        "run_id": run_id,
-        "notebook": NOTEBOOK,
+        **tracking.run_header(
+            run_id,
+            NOTEBOOK,
+            {
+                "reference": str(reference),
+                "current": str(current),
+                "window": window,
+                "rules": config.project_relative(rules or alerts.default_path()),
+            },
+            started,
+            finished,
+        ),
         "status": "succeeded",
-        "parameters": {
-            "reference": str(reference),
-            "current": str(current),
-            "window": window,
-            "rules": config.project_relative(rules or alerts.default_path()),
-        },
-        "started_at": datetime.fromtimestamp(started, UTC).isoformat(),
-        "finished_at": datetime.fromtimestamp(finished, UTC).isoformat(),
-        "duration_s": round(finished - started, 2),
-        "git": tracking.git_state(),
-        **tracking.environment(),
         "datasets": {
             config.project_relative(p): tracking.sha256_file(p) for p in (reference, current)
         },

@@ -1,0 +1,1 @@
+"""Exporters of run folders to other tools: MLflow (`workbench export mlflow`)."""
