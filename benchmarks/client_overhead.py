@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -137,7 +138,9 @@ def instant() -> None:
         server.wait()
 
 
-def served() -> None:
+@contextlib.contextmanager
+def serving_model(model: str = MODEL):
+    """`workbench serve` of `model` on a free loopback port, for the block; yields its URL."""
     import socket
 
     from workbench import serving
@@ -145,12 +148,17 @@ def served() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = serving.start(MODEL, port, device="cpu")
+    server = serving.start(model, port, device="cpu")
     try:
         serving.wait_ready(port, server)
-        compare("client_overhead_served", f"http://127.0.0.1:{port}/v1", MODEL, SERVED, "<= 1.05")
+        yield f"http://127.0.0.1:{port}/v1"
     finally:
         serving.stop(server)
+
+
+def served() -> None:
+    with serving_model() as url:
+        compare("client_overhead_served", url, MODEL, SERVED, "<= 1.05")
 
 
 def main() -> None:

@@ -125,6 +125,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"{out['action']} {out['run_id']} -> MLflow run {out['mlflow_run_id']} "
             f"(experiment {out['experiment_id']}; {len(out['tables'])} table(s), "
             f"{len(out['prompts']) - len(skipped)} prompt(s){extra})"
+            + (f" {out['url']}" if out["url"] else "")
         )
         for name, why in skipped.items():
             print(f"workbench: prompt {name} {why}", file=sys.stderr)

@@ -379,7 +379,10 @@ def loadtest_curve(levels: list[dict], knee_level: str | None):
             )  # fmt: skip # same: a marker's style on two lines
     ax.set_xlabel("completed requests per second")
     ax.set_ylabel("latency (ms)")
-    ax.legend(fontsize=7, loc="upper left")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="upper left")
+    else:
+        ax.text(0.5, 0.5, "no request completed", ha="center", transform=ax.transAxes)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

@@ -39,6 +39,7 @@ def default_uri() -> str:
 def _quiet_env() -> None:
     # No usage telemetry, and an unreachable server fails in seconds, not after minutes of retries.
     os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"  # the command prints its own
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
     # Traces are written before the export returns (a re-export must find them).
@@ -202,6 +203,9 @@ def _export_one(client, uri, folder: Path, record, experiment: str | None) -> di
     return {
         "run_id": record["run_id"],
         "mlflow_run_id": run_id,
+        "url": f"{uri.rstrip('/')}/#/experiments/{exp_id}/runs/{run_id}"
+        if uri.startswith("http")
+        else None,
         "experiment_id": exp_id,
         "action": action,
         "tables": tables,
