@@ -20,22 +20,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import alternate, report, spread  # noqa: E402
 
 ROUNDS = 3
-GRID = """grid:
-  n_cases: [2, 3, 4, 5]
-fixed:
-  models: [smollm2-135m-instruct]
-  tasks: [sentiment, qa]
-  max_tokens: 24
-metric: smollm2-135m-instruct/quality
-"""
+GRID = "sweeps/discovery_sample_size.yaml"  # 4 runs of notebook 01, under datasets/
 
 
 def main() -> None:
-    from workbench import executors, sweep
+    from workbench import config, executors, sweep
 
     folder = Path(tempfile.mkdtemp(prefix="wb-bench-sweep-"))
-    (folder / "grid.yaml").write_text(GRID, encoding="utf-8")
-    spec = sweep.load("01_model_discovery", folder / "grid.yaml")
+    spec = sweep.load("01_model_discovery", config.datasets_dir() / GRID)
     started = time.perf_counter()
     executors.session()
     ray_start = time.perf_counter() - started

@@ -19,7 +19,8 @@ PARAMS = 'x: int = 1  # the swept value\nlabel: str = "a"  # a fixed value'
 CELLS = (
     "import workbench as wb\nwb.start_run(0.0)",
     'assert x != 2, "x=2 fails on purpose"',
-    'wb.current_run().log_metrics({"score": x / 10, "label": label})',
+    # The run's own priority: Ray starts its workers niced, which starved runs on a busy machine.
+    'import os\nwb.current_run().log_metrics({"score": x / 10, "label": label, "nice": os.nice(0)})',
 )
 
 
@@ -64,6 +65,17 @@ def test_a_bad_grid_is_named_before_anything_runs(toy, tmp_path, text, error, me
     with pytest.raises(error) as info:
         sweep.load(toy, grid(tmp_path, text))
     assert message in str(info.value) and "grid.yaml" in str(info.value)
+
+
+@pytest.mark.unit
+def test_the_shipped_grid_is_valid():
+    from workbench import config
+
+    s = sweep.load(
+        "01_model_discovery", config.datasets_dir() / "sweeps/discovery_sample_size.yaml"
+    )
+    assert [p["n_cases"] for p in s.effective] == [2, 3, 4, 5]
+    assert s.metric == "smollm2-135m-instruct/quality"
 
 
 @pytest.mark.unit
@@ -165,6 +177,7 @@ def test_a_ray_sweep_brings_each_run_back_to_the_drivers_reports(toy, tmp_path, 
     assert (record["succeeded"], record["failed"]) == (2, 1)
     folders = [tmp_path / "reports" / r["run_dir"] for r in record["runs"] if r["run_dir"]]
     assert len(folders) == 3  # the failed run's folder comes back too
+    assert [r["metrics"]["nice"] for r in record["runs"] if r["metrics"]] == [0, 0]
     for folder in folders:
         assert (folder / runs.REPORT).is_file() and folder.parent.name == "toy"
         assert json.loads((folder / runs.RECORD).read_text())["sweep"]["id"] == s.sweep_id

@@ -319,6 +319,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         render=monitor_page.write,
     )
     reports.build_index()
+    reports.finished_run(folder)
     from .monitor.alerts import warning
 
     for line in [warning(a) for a in record["alerts"]] + record["alert_rules_not_measured"]:

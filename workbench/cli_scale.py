@@ -108,6 +108,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
         echo=lambda line: print(line, file=sys.stderr, flush=True),
     )
     reports.build_index()
+    reports.finished_run(folder)
     if record["error"]:
         print(f"workbench: load test failed: {record['error']['message']}", file=sys.stderr)
     print(json.dumps({"run_dir": str(folder), **record["metrics"]}))

@@ -158,10 +158,15 @@ def run_notebook(
     final = runs.finalise(stage)
     if rebuild:
         build_index(root)
-    problem = mlflow_export.auto_export(final)
+    finished_run(final)
+    return RunResult(final, status, error)
+
+
+def finished_run(folder: Path) -> None:
+    """What follows any finished run: the opt-in MLflow export (a failure is only a warning)."""
+    problem = mlflow_export.auto_export(folder)
     if problem:
         print(f"workbench: {problem}", file=sys.stderr)
-    return RunResult(final, status, error)
 
 
 # --------------------------------------------------------------------------- index
