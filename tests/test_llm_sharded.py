@@ -51,3 +51,11 @@ def test_sharding_an_http_model_or_an_unknown_executor_is_an_error():
         llm.generate_many("smollm2-135m-instruct-http", _requests(), executor="ray")
     with pytest.raises(ParameterError, match="unknown executor 'spark'"):
         llm.generate_many("smollm2-135m-instruct", _requests(), executor="spark")
+
+
+@pytest.mark.integration
+def test_shard_actors_leave_the_cpus_to_later_ray_tasks(ray_session):
+    llm.generate_many("smollm2-135m-instruct", _requests()[:2], cache=False, progress=False,
+                      executor="ray", shards=2)  # fmt: skip # one call
+    # Both CPUs of the test's Ray stay free for a task (a sweep's run) while the actors live.
+    assert ray_session.available_resources().get("CPU") == 2

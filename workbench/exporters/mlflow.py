@@ -136,11 +136,11 @@ def mapping(record: dict[str, Any]) -> dict[str, Any]:
     for name, version in (record.get("prompts") or {}).items():
         tags[_key(f"workbench.prompt.{name}")] = str(version)
     if record.get("error"):
-        tags["workbench.error"] = runs_error(record)[:5000]
+        tags["workbench.error"] = _error_text(record)[:5000]
     return {"params": params, "metrics": metrics, "tags": tags}
 
 
-def runs_error(record: dict[str, Any]) -> str:
+def _error_text(record: dict[str, Any]) -> str:
     error = record.get("error") or {}
     return f"{error.get('type', 'error')}: {error.get('message', '')}"
 
@@ -264,11 +264,13 @@ def _prompts(client, run_id: str, record: dict[str, Any]) -> dict[str, Any]:
 def _register(client, name: str, template):
     """The registry version holding this template version, registered once."""
     name = name.replace(":", "_")
+    from mlflow.exceptions import MlflowException
+
     try:
         for v in client.search_prompt_versions(name):
             if (v.tags or {}).get("workbench.version") == template.version:
                 return v
-    except Exception:  # no prompt of that name yet  # noqa: S110
+    except MlflowException:  # no prompt of that name yet
         pass
     messages = [m for m in (("system", template.system), ("user", template.user)) if m[1]]
     return client.register_prompt(

@@ -3,7 +3,8 @@
 `generate_many(..., executor="ray")` keeps everything else where it was: the driver looks up
 the cache, groups the misses into batches, retries, traces and accounts usage; only the
 `generate_batch` of each batch runs in an actor. An actor holds one GPU on a node that has
-GPUs (`num_gpus=1`), else one CPU and one torch thread, and loads its model on first use.
+GPUs (`num_gpus=1`), else one torch thread (reserving no Ray CPU, see `ShardPool`), and loads
+its model on first use.
 """
 
 from __future__ import annotations
@@ -43,12 +44,16 @@ class ShardPool:
         gpus = int(ray.cluster_resources().get("GPU", 0))
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.shards = shards or (gpus if gpus else max(1, min(4, cpus)))
+        # An actor lives as long as this process, holding its model between calls. Were it to
+        # reserve a CPU for all that time, a later Ray task of this process (a sweep's run)
+        # could wait forever for one: so a CPU actor reserves none, is spread over the nodes,
+        # and runs one torch thread. A GPU actor reserves its GPU.
         options: dict[str, Any] = (
-            {"num_gpus": 1, "num_cpus": 1}
+            {"num_gpus": 1, "num_cpus": 0}
             if gpus
             else {
-                "num_cpus": 1,
-                # One torch thread per actor: actors on one machine must not fight for cores.
+                "num_cpus": 0,
+                "scheduling_strategy": "SPREAD",
                 "runtime_env": {"env_vars": {"WORKBENCH_THREADS": "1"}},
             }
         )
