@@ -342,15 +342,12 @@ def judge_answers(
     return df
 
 
-def pairwise_vs_baseline(
-    df: pd.DataFrame, baseline: str, judge_model: str, seed: int = 0
-) -> pd.DataFrame:
-    """Judge each variant's answer against the baseline's on the same case, in both orders."""
+def pairwise_items(df: pd.DataFrame, baseline: str, judge_model: str) -> pd.DataFrame:
+    """Each variant's answer judged against the baseline's on the same case, in both orders:
+    one row per case and variant (X = the variant, Y = the baseline) with both verdicts."""
     first = df[df["error"].isna() & (df["repeat"] == 0)]
     base = first[first["variant"] == baseline].set_index(["model", "case_id"])
-    rows: list[dict[str, Any]] = []
-    all_verdicts: list[str] = []
-    all_picks: list[bool] = []
+    frames = []
     for variant in [v for v in dict.fromkeys(df["variant"]) if v != baseline]:
         other = first[first["variant"] == variant].set_index(["model", "case_id"])
         common = base.index.intersection(other.index)
@@ -362,6 +359,29 @@ def pairwise_vs_baseline(
             other.loc[common, "output"].tolist(),
             base.loc[common, "output"].tolist(),
         )
+        verdicts.insert(0, "variant", variant)
+        verdicts.insert(1, "baseline", baseline)
+        verdicts.insert(2, "case_id", [c for _, c in common])
+        verdicts["answer_x"] = other.loc[common, "output"].tolist()
+        verdicts["answer_y"] = base.loc[common, "output"].tolist()
+        frames.append(verdicts)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def pairwise_vs_baseline(
+    df: pd.DataFrame,
+    baseline: str,
+    judge_model: str,
+    seed: int = 0,
+    items: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Win rates of each variant against the baseline from `pairwise_items` (judged here when
+    `items` is not given), with the share of verdicts for the answer shown first."""
+    items = pairwise_items(df, baseline, judge_model) if items is None else items
+    rows: list[dict[str, Any]] = []
+    all_verdicts: list[str] = []
+    all_picks: list[bool] = []
+    for variant, verdicts in items.groupby("variant", sort=False) if len(items) else []:
         parsed = verdicts.dropna(subset=["first", "second"])
         picks = pd.concat([parsed["first"] == "X", parsed["second"] == "Y"])
         all_verdicts += parsed["first"].tolist() + parsed["second"].tolist()

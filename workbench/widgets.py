@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+from html import escape as html_escape
+from pathlib import Path
 
 import pandas as pd
 
-from .display import _is_number, format_value, header_html, is_missing, table_html
+from .display import _is_number, format_value, frame_html, header_html, is_missing, table_html
 from .pages import render
+from .playground import playground  # noqa: F401  (wb.widgets.playground)
+from .review import review  # noqa: F401  (wb.widgets.review: the review widget)
 
 # Cells up to this many characters stay on one line.
 SHORT = 24
@@ -116,3 +120,67 @@ def trace_html(roots: list[dict]) -> str:
         return {**span, "attributes": attrs, "children": [shown(c) for c in span["children"]]}
 
     return render("trace.html.j2", roots=[shown(r) for r in roots])
+
+
+def _comparison_html(a, b, threshold: float) -> str:
+    from .comparison import compare
+
+    try:
+        parts = compare(a, b, threshold)
+    except ValueError as exc:  # runs of two notebooks, a folder that is not a run
+        return f"<p style='color:#b42318'>{html_escape(str(exc))}</p>"
+    flips = parts["flipped"]
+    sections = [
+        ("Runs", frame_html(parts["runs"].set_index("run"))),
+        ("Parameters that differ", frame_html(parts["parameters"].set_index("parameter"))
+         if len(parts["parameters"]) else "<p>None: the same parameters.</p>"),
+        ("Headline metrics (change = B - A)", frame_html(parts["metrics"].set_index("metric"))),
+        (f"Cases whose score moved by {threshold:g} or more ({len(flips)})",
+         outputs_table(flips, list(flips.columns), limit=50) if len(flips) else "<p>None.</p>"),
+    ]  # fmt: skip # one entry per section
+    return "".join(f"<h4>{html_escape(t)}</h4>{body}" for t, body in sections)
+
+
+def compare_runs(notebook: str | None = None, threshold: float = 0.25, root=None):
+    """Pick two runs of one notebook from `reports/` and see what changed between them.
+
+    Under `workbench run` (and in a report) it compares the notebook's two newest runs, static.
+    """
+    from IPython.display import HTML
+
+    from . import runs
+    from .comparison import run_choices
+
+    notebooks = sorted({Path(r.get("notebook", "?")).stem for r in runs.list_runs(root)})
+    if not notebooks:
+        return HTML("<p>No runs in reports/ yet.</p>")
+    notebook = notebook if notebook in notebooks else notebooks[0]
+    if os.environ.get("WORKBENCH_HEADLESS"):
+        choices = run_choices(notebook, root)
+        if len(choices) < 2:
+            return HTML(f"<p>{notebook} has {len(choices)} run(s): two are needed to compare.</p>")
+        return HTML(_comparison_html(choices[1][1], choices[0][1], threshold))
+    import ipywidgets as w
+
+    pick = w.Dropdown(options=notebooks, value=notebook, description="notebook")
+    run_a, run_b = w.Dropdown(description="run A"), w.Dropdown(description="run B")
+    moved = w.FloatSlider(value=threshold, min=0.05, max=1.0, step=0.05, description="flip at")
+    button, out = w.Button(description="Compare"), w.HTML()
+
+    def refill(*_):
+        choices = run_choices(pick.value, root)
+        run_a.options, run_b.options = choices, choices
+        if len(choices) >= 2:
+            run_a.value, run_b.value = choices[1][1], choices[0][1]
+
+    def show(*_):
+        if run_a.value is None or run_b.value is None:
+            out.value = "<p>Choose two runs.</p>"
+            return
+        out.value = _comparison_html(run_a.value, run_b.value, moved.value)
+
+    pick.observe(refill, "value")
+    button.on_click(show)
+    refill()
+    show()
+    return w.VBox([pick, w.HBox([run_a, run_b]), w.HBox([moved, button]), out])
