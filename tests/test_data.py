@@ -141,3 +141,49 @@ def test_hr_intents_files_are_what_their_script_writes_and_share_no_row():
     assert not {r["input"] for r in train} & {r["input"] for r in held_out}
     task = data.load_task("hr_intents", track=False)
     assert set(task.labels) == {r["reference"] for r in train} == {r["reference"] for r in held_out}
+
+
+def _flagged_run(tmp_path):
+    import json
+
+    rows = [
+        {"id": "a", "input": "one", "reference": "x", "needs_review": True, "review_reason": "pii"},
+        {"id": "b", "input": "two", "reference": "y", "needs_review": True, "proposed_label": "z"},
+        {"id": "c", "input": "three", "reference": "w", "needs_review": True},
+        {"id": "d", "input": "four", "reference": "v", "needs_review": False},
+    ]
+    run = tmp_path / "flagged"
+    data.write_dataset(rows, run / "synthetic", "synthetic",
+                       task_spec={"instruction": "x", "metrics": ["exact_match"]})  # fmt: skip # one call
+    (run / "run.json").write_text(json.dumps({"run_id": "r2", "status": "succeeded"}))
+    return run, rows
+
+
+@pytest.mark.unit
+def test_promote_applies_a_reviews_decisions(tmp_path, datasets_copy):
+    from workbench.labels import Label, LabelStore
+
+    run, rows = _flagged_run(tmp_path)
+    labels = tmp_path / "labels.jsonl"
+    store = LabelStore(labels, data.review_items(rows), "decision")
+    store.add(Label("a", "reject", "ann", reason="real personal data"))
+    store.add(Label("b", "edit", "ann", edited="z", reason="the proposed label is right"))
+    data.promote(run, "reviewed", labels=labels)
+    task = data.load_task("reviewed")
+    cases = {c["id"]: c for c in task.cases}
+    assert set(cases) == {"b", "c", "d"}  # the rejected row is gone
+    assert cases["b"]["reference"] == "z" and cases["b"]["review"]["label"] == "edit"
+    assert cases["c"]["needs_review"] is True  # not reviewed: still flagged
+    assert "review: 0 accept, 1 reject, 1 edit, 1 not reviewed" in task.description
+
+
+@pytest.mark.unit
+def test_promote_refuses_labels_of_another_review(tmp_path, datasets_copy):
+    from workbench.labels import Label, LabelStore
+
+    run, rows = _flagged_run(tmp_path)
+    labels = tmp_path / "labels.jsonl"
+    other = [dict(i, input=i["input"] + "!") for i in data.review_items(rows)]
+    LabelStore(labels, other, "decision").add(Label("a", "accept", "ann"))
+    with pytest.raises(data.DataError, match="belong to another set"):
+        data.promote(run, "reviewed", labels=labels)

@@ -154,7 +154,7 @@ def _print_table(rows: list[list[str]]) -> None:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    for path in data.promote(args.run_dir, args.name, force=args.force):
+    for path in data.promote(args.run_dir, args.name, force=args.force, labels=args.labels):
         print(path)
     return 0
 
@@ -245,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument(
         "--force", action="store_true", help="replace an existing task of that name"
     )
+    promote.add_argument("--labels", default=None, help="review decisions to apply (labels.jsonl)")
     promote.set_defaults(func=cmd_data)
 
     fz = sub.add_parser("fuzz", help="adversarial fuzzing helpers")

@@ -231,8 +231,57 @@ def save_run_dataset(
     return write_dataset(rows, folder, name, task_spec=task_spec, datasheet=datasheet)
 
 
-def promote(run_dir: str | Path, name: str, force: bool = False) -> list[Path]:
-    """Copy the data set saved by a succeeded run into `datasets/tasks/` as task `name`."""
+REVIEW_FIELDS = ("input", "reference", "proposed_label", "review_reason")
+
+
+def review_items(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The rows flagged for review, as the review widget shows them and `promote` finds them
+    again: id and the review fields as text, nothing else, so both sides fingerprint alike."""
+    return [
+        {
+            "id": str(r["id"]),
+            **{f: "" if r.get(f) is None else str(r.get(f)) for f in REVIEW_FIELDS},
+        }
+        for r in rows
+        if r.get("needs_review")
+    ]
+
+
+def apply_decisions(rows: list[dict[str, Any]], labels_path: str | Path) -> tuple[list, dict]:
+    """`rows` with a review's decisions applied: rejected rows dropped, edits written into
+    `reference`, reviewed rows no longer flagged; (rows, counts)."""
+    from .labels import LabelStore
+
+    items = review_items(rows)
+    if not items:
+        raise DataError(
+            f"{labels_path}: this run flagged no row for review; promote without labels"
+        )
+    latest = LabelStore(labels_path, items, "decision").latest()
+    counts = {"accept": 0, "reject": 0, "edit": 0, "not reviewed": len(items) - len(latest)}
+    out = []
+    for row in rows:
+        decision = latest.get(str(row["id"])) if row.get("needs_review") else None
+        if decision is None:
+            out.append(row)
+            continue
+        counts[decision["label"]] += 1
+        if decision["label"] == "reject":
+            continue
+        reviewed = {**row, "needs_review": False}
+        reviewed["review"] = {k: decision[k] for k in ("label", "reviewer", "at", "reason")}
+        if decision["label"] == "edit":
+            reviewed["reference"] = decision["edited"]
+        out.append(reviewed)
+    return out, counts
+
+
+def promote(
+    run_dir: str | Path, name: str, force: bool = False, labels: str | Path | None = None
+) -> list[Path]:
+    """Copy the data set saved by a succeeded run into `datasets/tasks/` as task `name`;
+    with `labels` (the review widget's file over the run's review queue), rejected rows are
+    dropped and edited references written in, and the spec records the decisions' counts."""
     run_dir = Path(run_dir)
     record = runs.read_record(run_dir)
     runs.require_succeeded(record, "nothing promoted")
@@ -246,13 +295,23 @@ def promote(run_dir: str | Path, name: str, force: bool = False) -> list[Path]:
     target_spec = target_dir / f"{name}.yaml"
     if target_spec.exists() and not force:
         raise DataError(f"{target_spec} already exists; choose another name or pass --force")
-    digest = tracking.sha256_file(source)
-    target_data = target_dir / f"{name}-{digest[:12]}.jsonl"
-    shutil.copyfile(source, target_data)
+    if labels:  # a person's decisions: rejected rows go, edits are written in
+        rows, counts = apply_decisions(read_jsonl(source), labels)
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        target_data = target_dir / f"{name}-{digest[:12]}.jsonl"
+        target_data.write_text(text, encoding="utf-8")
+        reviewed = ", ".join(f"{n} {k}" for k, n in counts.items())
+    else:
+        digest = tracking.sha256_file(source)
+        target_data = target_dir / f"{name}-{digest[:12]}.jsonl"
+        shutil.copyfile(source, target_data)
     spec.update(name=name, data=target_data.name)
     spec["description"] = (
-        f"{spec.get('description', '')} (promoted from run {record['run_id']})".strip()
-    )
+        f"{spec.get('description', '')} (promoted from run {record['run_id']}"
+        + (f"; review: {reviewed}" if labels else "")
+        + ")"
+    ).strip()
     target_spec.write_text(
         yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8"
     )

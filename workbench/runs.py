@@ -147,11 +147,12 @@ def current_run_id() -> str | None:
     return published(folder).name if folder else None
 
 
-def artifact_dir(name: str, folder: str | Path | None = None) -> Path:
+def artifact_dir(name: str, folder: str | Path | None = None, *, final: bool = False) -> Path:
     """Folder artifact `name` of run `folder` (default: the current run; an interactive session
-    writes under the cache folder instead, so nothing lands in `reports/`)."""
+    writes under the cache folder instead, so nothing lands in `reports/`). `final`: where it
+    will be once the run is finished (the path to tell a reader)."""
     base = Path(folder) if folder else (current_folder() or config.cache_dir() / "interactive")
-    return base / name
+    return (published(base) if final else base) / name
 
 
 def table_path(folder: str | Path, name: str) -> Path:
