@@ -103,7 +103,7 @@ def _results_from_shipped(judge_scores: dict[str, float] | None = None) -> pd.Da
     )
 
 
-@pytest.mark.unit
+@pytest.mark.integration
 def test_the_shipped_human_labels_are_what_their_script_writes(tmp_path):
     import filecmp
     import shutil
