@@ -4,6 +4,7 @@ a failed run that does not stop the others, a resumed sweep, and the sweep's pag
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -119,7 +120,7 @@ def test_the_page_ranks_measured_runs_best_first_and_escapes_values(tmp_path):
 # --------------------------------------------------------------------------- running
 
 
-def _sweep(toy, grid_file, *extra) -> subprocess.CompletedProcess:
+def _sweep(toy, grid_file, *extra, env=None, timeout=600) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             sys.executable,
@@ -133,7 +134,8 @@ def _sweep(toy, grid_file, *extra) -> subprocess.CompletedProcess:
         ],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -186,27 +188,12 @@ def test_a_ray_sweep_brings_each_run_back_to_the_drivers_reports(toy, tmp_path, 
 
 
 @pytest.mark.integration
-def test_ray_not_reachable_is_a_clear_error_not_a_hang(toy, tmp_path, monkeypatch):
+def test_ray_not_reachable_is_a_clear_error_not_a_hang(toy, tmp_path):
     from conftest import free_port
 
     g = grid(tmp_path, "grid:\n  x: [1]\n")
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "workbench.cli",
-            "sweep",
-            str(toy),
-            "--grid",
-            str(g),
-            "--executor",
-            "ray",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**__import__("os").environ, "RAY_ADDRESS": f"127.0.0.1:{free_port()}"},
-    )
+    address = {"RAY_ADDRESS": f"127.0.0.1:{free_port()}"}
+    out = _sweep(toy, g, "--executor", "ray", env=address, timeout=60)
     assert out.returncode == 2 and "Ray is not reachable at RAY_ADDRESS=127.0.0.1:" in out.stderr
     assert not (tmp_path / "reports" / "toy").exists()
 

@@ -134,15 +134,8 @@ def run_notebook(
         status = "failed"
         error = {"type": "ErrorBudgetExceeded", "message": tracking.budget_message(budget)}
     record = {
-        "run_id": run_id,
-        "notebook": config.project_relative(path),
-        "parameters": effective,
+        **tracking.run_header(run_id, config.project_relative(path), effective, started, finished),
         "status": status,
-        "started_at": _iso(started),
-        "finished_at": _iso(finished),
-        "duration_s": round(finished - started, 2),
-        "git": tracking.git_state(),
-        **tracking.environment(),
         **tracked,
         "error_budget": budget,
         "error": error,

@@ -40,10 +40,14 @@ def _root(root: str | Path | None) -> Path:
 # --------------------------------------------------------------------------- lifecycle
 
 
+def _staging(notebook_stem: str, run_id: str, root: str | Path | None) -> Path:
+    return _root(root) / notebook_stem / f"{_STAGE_PREFIX}{run_id}{_STAGE_SUFFIX}"
+
+
 def stage(notebook_stem: str, root: str | Path | None = None) -> tuple[str, Path]:
     """Create the staging folder of a new run of `notebook_stem`; (run id, folder)."""
     run_id = new_run_id()
-    folder = _root(root) / notebook_stem / f"{_STAGE_PREFIX}{run_id}{_STAGE_SUFFIX}"
+    folder = _staging(notebook_stem, run_id, root)
     folder.mkdir(parents=True)
     return run_id, folder
 
@@ -86,18 +90,25 @@ def remove_partial(root: str | Path | None = None, older_than_s: float = 3600) -
 
 def list_runs(root: str | Path | None = None) -> list[dict[str, Any]]:
     """Every complete run under `root`, newest first; each record gets its folder as `_dir`."""
-    runs = []
-    for path in _root(root).glob(f"*/*/{RECORD}"):
-        if path.parent.name.startswith(_STAGE_PREFIX):
-            continue
+    paths = [
+        p for p in _root(root).glob(f"*/*/{RECORD}") if not p.parent.name.startswith(_STAGE_PREFIX)
+    ]
+    return _records(paths, "started_at")
+
+
+def _records(paths, newest_by: str) -> list[dict[str, Any]]:
+    """The JSON records at `paths` (unreadable ones left out), each with its folder as `_dir`,
+    newest first by field `newest_by`."""
+    found = []
+    for path in paths:
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             continue
         record["_dir"] = path.parent
-        runs.append(record)
-    runs.sort(key=lambda r: r.get("started_at", ""), reverse=True)
-    return runs
+        found.append(record)
+    found.sort(key=lambda r: r.get(newest_by, ""), reverse=True)
+    return found
 
 
 def find(notebook: str, run_id: str, root: str | Path | None = None) -> Path:
@@ -217,7 +228,7 @@ def unpack(data: bytes, notebook_stem: str, run_id: str, root: str | Path | None
     import io
     import tarfile
 
-    folder = _root(root) / notebook_stem / f"{_STAGE_PREFIX}{run_id}{_STAGE_SUFFIX}"
+    folder = _staging(notebook_stem, run_id, root)
     folder.mkdir(parents=True)
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
         tar.extractall(folder, filter="data")  # "data": no absolute paths, links or devices
@@ -238,13 +249,4 @@ def sweep_dir(sweep_id: str, root: str | Path | None = None) -> Path:
 
 def list_sweeps(root: str | Path | None = None) -> list[dict[str, Any]]:
     """Every sweep record under `root`, newest first; each gets its folder as `_dir`."""
-    found = []
-    for path in (_root(root) / SWEEPS).glob(f"*/{SWEEP_RECORD}"):
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        record["_dir"] = path.parent
-        found.append(record)
-    found.sort(key=lambda r: r.get("finished_at", ""), reverse=True)
-    return found
+    return _records((_root(root) / SWEEPS).glob(f"*/{SWEEP_RECORD}"), "finished_at")
