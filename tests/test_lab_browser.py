@@ -1,7 +1,9 @@
 """JupyterLab in a real browser: JupyterLab from .venv on 127.0.0.1 with a token, driven by
-Playwright through the system Chromium. The playground answers in the page; the review widget
-takes three ratings from the keyboard, writes three lines, and resumes at item four after a
-kernel restart. Screenshots of each step go to the test's folder for a person to look at."""
+Playwright through the system Chromium. Every shipped notebook runs all its cells with small
+parameters and shows no error, no widget that failed to render and no stray warning. The
+playground answers in the page; the review widget takes three ratings from the keyboard,
+writes three lines, and resumes at item four after a kernel restart. Screenshots of each step
+go to the test's folder for a person to look at."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import free_port, write_notebook
+from conftest import ROOT, free_port, write_notebook
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 JUPYTER = Path(sys.executable).parent / "jupyter"
@@ -29,6 +31,31 @@ CELLS = (
     "import workbench as wb\nwb.widgets.playground(['smollm2-135m-instruct'])",
     f"items = {ITEMS!r}\nwb.widgets.review(items, 'labels.jsonl', kind='rubric', reviewer='tester')",
 )
+
+
+# Each notebook's smallest meaningful run: every section still executes, on fewer cases.
+SMALL = {
+    "01_model_discovery": {"models": ["smollm2-135m-instruct"], "tasks": ["sentiment", "qa"], "n_cases": 2},
+    "02_prompt_iteration": {"variants": ["qa-zero-shot", "qa-three-shot"], "n_cases": 3},
+    "03_synthetic_data": {"n_target": 4, "strategies": ["from_seeds", "noise"]},
+    "04_rag_tuning": {
+        "chunkers": ["fixed"], "chunk_sizes": [64], "overlaps": [0], "retrievers": ["bm25", "dense"],
+        "top_k": [3], "n_questions": 2, "n_judged": 0,
+    },
+    "05_adversarial_fuzzing": {
+        "categories": ["direct_injection"], "mutators": ["base64"], "n_per_category": 1,
+        "guards": ["none", "both"],
+    },
+    "06_fine_tuning": {
+        "max_steps": 2, "eval_every": 1, "n_train": 16, "n_validation": 8, "n_held_out": 8,
+        "forgetting_cases": 4, "domain_max_steps": 1, "domain_held_out_docs": 2,
+    },
+    "07_production_monitoring": {"replay_per_window": 1, "window": "2d"},
+    "08_chains_and_agents": {"n_tasks": 2, "trajectories_shown": 1},
+}  # fmt: skip # one notebook per entry reads better than ruff's one value per line
+# What a widget looks like when the page cannot render it: JupyterLab's message, or the
+# model's text repr in place of the view.
+BROKEN_WIDGET = ("Error displaying widget", "Loading widget...", "VBox(children=", "HBox(children=")
 
 
 def _need_browser():
@@ -46,6 +73,16 @@ def lab(tmp_path):
     folder = tmp_path / "lab"
     folder.mkdir()
     port, token = free_port(), secrets.token_hex(16)
+    # Every cell attached to the page (not only those in view), so every output is checked;
+    # and no question about fetching news.
+    settings = tmp_path / "lab-settings"
+    for name, value in (
+        ("notebook-extension/tracker", {"windowingMode": "none"}),
+        ("apputils-extension/notification", {"fetchNews": "false", "checkForUpdates": False}),
+    ):
+        (settings / "@jupyterlab" / name).parent.mkdir(parents=True, exist_ok=True)
+        (settings / "@jupyterlab" / f"{name}.jupyterlab-settings").write_text(json.dumps(value))
+    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(settings)}
     cmd = [
         str(JUPYTER), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
@@ -53,7 +90,9 @@ def lab(tmp_path):
         "--allow-root",
     ]  # fmt: skip # one flag per item
     log = (tmp_path / "lab.log").open("w")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
+    )
     base = f"http://127.0.0.1:{port}"
     started = time.monotonic()
     try:
@@ -73,7 +112,8 @@ def lab(tmp_path):
 
 
 def _open(page, base: str, token: str, name: str) -> None:
-    page.goto(f"{base}/lab/tree/{name}?token={token}")
+    # reset: a fresh workspace, so the notebooks opened before are not restored beside it
+    page.goto(f"{base}/lab/tree/{name}?reset&token={token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_function(
         "() => { const w = window.jupyterapp.shell.currentWidget;"
@@ -93,6 +133,69 @@ def _run_all(page, timeout_s: float = 300) -> None:
         " return !busy && !pending; }",
         timeout=timeout_s * 1000,
     )
+
+
+def _save_and_close(page) -> None:
+    page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function(
+        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=60_000
+    )
+    page.evaluate(
+        "async () => { const w = window.jupyterapp.shell.currentWidget;"
+        " await w.sessionContext.shutdown(); w.dispose(); }"
+    )
+
+
+def _problems(path: Path, page_text: str) -> list[str]:
+    """Errors, stderr output and unrendered widgets of a notebook saved after running in Lab."""
+    import nbformat
+
+    found = [f"widget not rendered ({b!r} in the page)" for b in BROKEN_WIDGET if b in page_text]
+    for n, cell in enumerate(nbformat.read(str(path), 4).cells):
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                found.append(f"cell {n}: {out.ename}: {out.evalue}")
+            elif out.output_type == "stream" and out.name == "stderr":
+                found.append(f"cell {n} wrote to stderr: {out.text.strip()[:300]}")
+        if cell.cell_type == "code" and cell.execution_count is None:
+            found.append(f"cell {n} did not run")
+    return found
+
+
+@pytest.mark.browser
+def test_every_notebook_runs_in_jupyterlab(lab, tmp_path):
+    import nbformat
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+    from playwright.sync_api import sync_playwright
+
+    from workbench.params import validate_parameters
+
+    base, token, folder, _ = lab
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    problems, took = {}, {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1300, "height": 1100})
+        for name, params in SMALL.items():
+            source = ROOT / "notebooks" / f"{name}.ipynb"
+            validate_parameters(source, params)  # a renamed parameter fails here, not silently
+            nb = load_notebook_node(str(source))
+            nb = parameterize_notebook(nb, params, kernel_name="python3", language="python")
+            nbformat.write(nb, str(folder / f"{name}.ipynb"))
+            started = time.monotonic()
+            _open(page, base, token, f"{name}.ipynb")
+            _run_all(page, timeout_s=240)
+            took[name] = time.monotonic() - started
+            page.locator(".jp-Cell").last.scroll_into_view_if_needed()
+            page.screenshot(path=str(shots / f"{name}.png"))
+            text = page.evaluate("window.jupyterapp.shell.currentWidget.content.node.innerText")
+            _save_and_close(page)
+            problems[name] = _problems(folder / f"{name}.ipynb", text)
+        browser.close()
+    print("seconds per notebook in the browser:", {k: round(v, 1) for k, v in took.items()})
+    assert not any(problems.values()), json.dumps(problems, indent=1)
 
 
 @pytest.mark.browser

@@ -222,6 +222,12 @@ def test_rules_no_window_measured_are_named_not_taken_as_clear(tmp_path):
         "rule 'refusals up' (refused_change) was not measured in any window: no request was "
         "evaluated (no traces or logged outputs)"
     ]
+    windows[1]["evaluated"] = 1  # evaluated, but one request gives no change to measure
+    assert alerts.unmeasured(rules, windows) == [
+        "rule 'refusals up' (refused_change) was not measured in any window: 1 request(s) were "
+        "evaluated, too few to give it a value in the reference window and in another window "
+        "(replay more requests per window)"
+    ]
 
 
 @pytest.mark.integration

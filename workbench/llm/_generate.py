@@ -8,7 +8,6 @@ or until the user interrupts it, on the cores other processes leave free (`cpu.f
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 import os
 import threading
@@ -16,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import config, executors, registry, trace, tracking
+from .. import aio, config, executors, registry, trace, tracking
 from ..cache import ResponseCache, cache_key, default_cache
 from ..errors import ProviderError
 from ..models import ModelSpec, get_model
@@ -253,29 +252,6 @@ def _cached_span(spec: ModelSpec, requests: list[Request], resps: list[Response]
         )
 
 
-def _run_coroutine(coro):
-    """Run `coro` to completion, also from inside Jupyter's already-running event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(coro)
-        except BaseException as exc:  # re-raised in the caller's thread
-            box["error"] = exc
-
-    # The caller's context (the current trace span among it) goes with the work.
-    thread = threading.Thread(target=contextvars.copy_context().run, args=(target,))
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
 def generate_many(
     model: str | ModelSpec | Provider, requests: Sequence[Request], **kwargs: Any
 ) -> list[Response]:
@@ -287,7 +263,7 @@ def generate_many(
     batch_size, executor ("local", or "ray": an in-process model's batches go to Ray actors
     that each load it, `shards` of them; cache, retries, traces and usage stay here).
     """
-    return _run_coroutine(agenerate_many(model, requests, **kwargs))
+    return aio.run_sync(agenerate_many(model, requests, **kwargs))
 
 
 def label_logprobs(

@@ -142,13 +142,25 @@ def evaluate(
 
 def unmeasured(rules: list[Rule], windows: list[dict[str, Any]]) -> list[str]:
     """One line per rule whose metric no window measured: its silence is not an all-clear."""
-    return [
-        f"rule {r.name!r} ({r.metric}) was not measured in any window"
-        + (
-            ": no request was evaluated (no traces or logged outputs)"
-            if r.metric in QUALITY_METRICS
-            else ""
+    evaluated = sum(w.get("evaluated") or 0 for w in windows)
+
+    def why(metric: str) -> str:
+        if metric not in QUALITY_METRICS:
+            return ""
+        if not evaluated:
+            return ": no request was evaluated (no traces or logged outputs)"
+        where = (
+            "in the reference window and in another window"
+            if "_change" in metric
+            else "in any window"
         )
+        return (
+            f": {evaluated} request(s) were evaluated, too few to give it a value {where}"
+            " (replay more requests per window)"
+        )
+
+    return [
+        f"rule {r.name!r} ({r.metric}) was not measured in any window{why(r.metric)}"
         for r in rules
         if all(w.get(r.metric) is None for w in windows)
     ]

@@ -15,6 +15,7 @@ import typing as t
 
 import pandas as pd
 
+from .. import aio
 from ..embeddings import embed
 from ..judge import check_discrimination
 from ..llm import Request, agenerate_many, generate_many
@@ -192,7 +193,8 @@ def score(
         )
         for m in metrics:
             try:
-                value = m.single_turn_score(s)
+                # Not ragas' single_turn_score: it nests the kernel's loop (see workbench.aio).
+                value = aio.run_sync(m.single_turn_ascore(s))
                 reason = (
                     ""
                     if value is not None and not (isinstance(value, float) and math.isnan(value))
