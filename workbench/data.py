@@ -231,7 +231,9 @@ def save_run_dataset(
     return write_dataset(rows, folder, name, task_spec=task_spec, datasheet=datasheet)
 
 
-REVIEW_FIELDS = ("input", "reference", "proposed_label", "review_reason")
+# How the row was made and from which row: a noise copy of a flagged row is flagged too, and
+# without these two fields it reads as the same row twice.
+REVIEW_FIELDS = ("input", "reference", "proposed_label", "review_reason", "strategy", "parent_id")
 
 
 def review_items(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
