@@ -143,6 +143,7 @@ def classifier(
     cannot), with a label-permutation p-value; also each current row's out-of-fold probability."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict, permutation_test_score
+    from threadpoolctl import threadpool_limits
 
     if (short := _short("classifier", "embeddings", x, y)) is not None:
         return short, None
@@ -150,16 +151,20 @@ def classifier(
     target = np.r_[np.zeros(len(x)), np.ones(len(y))]
     model = LogisticRegression(max_iter=1000)
     cv = StratifiedKFold(5, shuffle=True, random_state=seed)
-    auc, _, p_value = permutation_test_score(
-        model,
-        data,
-        target,
-        scoring="roc_auc",
-        cv=cv,
-        n_permutations=n_permutations,
-        random_state=seed,
-    )
-    proba = cross_val_predict(model, data, target, cv=cv, method="predict_proba")[len(x) :, 1]
+    # Hundreds of tiny fits: a second BLAS thread only waits. Inside a Jupyter kernel (where
+    # torch's OpenMP threads are also up) it made this step 4x slower: 140 s against 32 s.
+    with threadpool_limits(limits=1, user_api="blas"):
+        auc, _, p_value = permutation_test_score(
+            model,
+            data,
+            target,
+            scoring="roc_auc",
+            cv=cv,
+            n_permutations=n_permutations,
+            random_state=seed,
+        )
+        proba = cross_val_predict(model, data, target, cv=cv, method="predict_proba")
+    proba = proba[len(x) :, 1]
     result = Result(
         "classifier",
         "embeddings",
