@@ -151,8 +151,8 @@ def classifier(
     target = np.r_[np.zeros(len(x)), np.ones(len(y))]
     model = LogisticRegression(max_iter=1000)
     cv = StratifiedKFold(5, shuffle=True, random_state=seed)
-    # Hundreds of tiny fits: a second BLAS thread only waits. Inside a Jupyter kernel (where
-    # torch's OpenMP threads are also up) it made this step 4x slower: 140 s against 32 s.
+    # Hundreds of tiny fits: a second BLAS thread only waits. With another process on one of
+    # two cores, OpenBLAS's waiting threads made this step 4x slower (140 s against 34 s).
     with threadpool_limits(limits=1, user_api="blas"):
         auc, _, p_value = permutation_test_score(
             model,
